@@ -1,0 +1,50 @@
+// The cache port: what the resolver remembers between evaluations (DynamoDB, or memory).
+import type { ActionsAccessLevel, RepoMetadata, ResolutionError, ResolvedRef } from '../graph/types.js';
+
+/** A file at a commit never changes, so it is cached long; so is its absence at that commit. */
+export type CachedWorkflowFile = { text: string } | { error: ResolutionError };
+
+export interface CacheValues {
+  /** partition `${repoKey}@${commit}`, sort: file path. Immutable. */
+  workflow: CachedWorkflowFile;
+  /** partition `repoKey`, sort: ref name. Expires within minutes; invalidated by push/create/delete. */
+  ref: ResolvedRef;
+  /** partition `repoKey`, sort `meta`. Expires within minutes; invalidated by repository events. */
+  repo: RepoMetadata;
+  /** partition `repoKey`, sort `access`. Expires within minutes. */
+  access: ActionsAccessLevel;
+}
+
+export type CacheNamespace = keyof CacheValues;
+
+export interface CacheKey {
+  host: string;
+  partition: string;
+  sort: string;
+}
+
+export interface CacheEntry<N extends CacheNamespace> {
+  key: CacheKey;
+  value: CacheValues[N];
+}
+
+/** Seconds each namespace lives. Expiry is checked on read as well: DynamoDB deletes expired items late. */
+export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
+  workflow: 30 * 24 * 3600,
+  ref: 5 * 60,
+  repo: 5 * 60,
+  access: 5 * 60,
+};
+
+export function encodeCacheKey(ns: CacheNamespace, key: CacheKey): string {
+  return `${ns}#${key.host}#${key.partition}\u0000${key.sort}`;
+}
+
+export interface CacheStore {
+  /** Values found and not expired, by `encodeCacheKey`. Missing keys are simply absent. */
+  getMany<N extends CacheNamespace>(ns: N, keys: CacheKey[]): Promise<Map<string, CacheValues[N]>>;
+  /** Immutable namespaces (`workflow`) never overwrite an existing item; the others replace it. */
+  putMany<N extends CacheNamespace>(ns: N, entries: CacheEntry<N>[]): Promise<void>;
+  /** Forget one item, or every item of a partition when `sort` is omitted. */
+  invalidate(ns: CacheNamespace, host: string, partition: string, sort?: string): Promise<void>;
+}

@@ -1,0 +1,132 @@
+// The resolved call graph of reusable workflows and the facts the policy rules read from it.
+import type { SourceRange, Workflow } from '../workflow/model.js';
+import type { ParsedUses } from '../workflow/uses.js';
+
+/** A repository on the evaluation's host. Names keep GitHub's spelling; keys compare case-insensitively. */
+export interface RepoId {
+  owner: string;
+  name: string;
+}
+
+export function repoKey(repo: RepoId): string {
+  return `${repo.owner}/${repo.name}`.toLowerCase();
+}
+
+export function repoFullName(repo: RepoId): string {
+  return `${repo.owner}/${repo.name}`;
+}
+
+/** What to read a file at: a full commit SHA, or a tag/branch name still to be resolved. */
+export type RefRequest = { kind: 'commit'; sha: string } | { kind: 'named'; name: string };
+
+/** A named ref resolved to the commit that runs (annotated tags peeled). */
+export interface ResolvedRef {
+  name: string;
+  kind: 'tag' | 'branch';
+  commit: string;
+  /** The tag object's SHA for annotated tags: not runnable, never suggest it as a pin. */
+  tagObject?: string;
+}
+
+export type ResolutionErrorKind =
+  /** Missing, or not visible to the app: GitHub answers both the same way. */
+  | 'repo-not-found'
+  /** The repository was renamed or transferred; GitHub Actions follows no redirects. */
+  | 'repo-renamed'
+  | 'ref-not-found'
+  | 'commit-not-found'
+  | 'file-not-found'
+  | 'too-large'
+  | 'binary'
+  | 'rate-limited'
+  | 'server-error'
+  | 'timeout'
+  | 'network';
+
+export interface ResolutionError {
+  kind: ResolutionErrorKind;
+  message: string;
+  status?: number;
+  /** For `repo-renamed`: the repository's current name. */
+  renamedTo?: RepoId;
+}
+
+export type Visibility = 'public' | 'private' | 'internal';
+
+/** `GET /repos/{owner}/{repo}/actions/permissions/access`: who outside the repository may use its workflows. */
+export type ActionsAccessLevel = 'none' | 'user' | 'organization' | 'enterprise';
+
+export interface RepoMetadata {
+  /** The repository as GitHub names it now. */
+  repo: RepoId;
+  visibility: Visibility;
+  archived: boolean;
+  defaultBranch?: string;
+}
+
+/** `${repoKey}/${path}@${commit}`: one workflow file at one commit. */
+export type NodeKey = string;
+
+export interface WorkflowAddress {
+  repo: RepoId;
+  path: string;
+  commit: string;
+}
+
+export function nodeKey(address: WorkflowAddress): NodeKey {
+  return `${repoKey(address.repo)}/${address.path}@${address.commit}`;
+}
+
+export interface GraphNode {
+  key: NodeKey;
+  address: WorkflowAddress;
+  /** Present when the file was read; its diagnostics say whether it parsed. */
+  workflow?: Workflow;
+  text?: string;
+  error?: ResolutionError;
+}
+
+/** Why an edge was not followed although its target could have been read. */
+export type EdgeCut = 'loop' | 'max-levels' | 'max-unique';
+
+/** One `jobs.<id>.uses:` call from a workflow to a reusable workflow. */
+export interface GraphEdge {
+  from: NodeKey;
+  jobId: string;
+  uses: ParsedUses;
+  /** Range of the `uses:` value in the calling file. */
+  range: SourceRange;
+  /** The named ref as it resolved, for re-run hazard checks and pins. */
+  resolvedRef?: ResolvedRef;
+  to?: NodeKey;
+  error?: ResolutionError;
+  cut?: EdgeCut;
+}
+
+export interface PlatformLimits {
+  maxLevels: number;
+  maxUnique: number;
+}
+
+/** Per top-level file: GitHub's limits apply to each top-level caller separately. */
+export interface RootStats {
+  root: NodeKey;
+  /** Longest chain of workflows, counting the top-level caller. */
+  levels: number;
+  /** Unique reusable workflows in the whole tree, the top-level caller excluded. */
+  unique: number;
+  /** Each loop as the chain of node keys, first node repeated at the end. */
+  loops: NodeKey[][];
+  /** True when expansion stopped at a platform limit, so the graph below is incomplete. */
+  truncated: boolean;
+}
+
+export interface CallGraph {
+  host: string;
+  roots: NodeKey[];
+  nodes: Map<NodeKey, GraphNode>;
+  edges: GraphEdge[];
+  repos: Map<string, RepoMetadata | ResolutionError>;
+  access: Map<string, ActionsAccessLevel | ResolutionError>;
+  stats: Map<NodeKey, RootStats>;
+}

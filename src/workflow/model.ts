@@ -1,0 +1,140 @@
+// The typed model of one workflow file. Every node a finding may point at carries its source range,
+// so rules reason about meaning and renderers turn symbolic locations into lines late.
+
+/** 1-based line and column, as GitHub annotations and editors count them. */
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+export interface SourceRange {
+  start: SourcePosition;
+  end: SourcePosition;
+}
+
+export interface Located<T> {
+  value: T;
+  range: SourceRange;
+}
+
+export type DiagnosticCode =
+  | 'yaml-syntax'
+  | 'duplicate-key'
+  | 'alias-limit'
+  | 'too-large'
+  | 'binary'
+  | 'not-a-mapping'
+  | 'invalid-value';
+
+/** A problem with the file itself. Parsing never throws; it reports these instead. */
+export interface Diagnostic {
+  code: DiagnosticCode;
+  message: string;
+  range: SourceRange;
+}
+
+export type PermissionLevel = 'read' | 'write' | 'none';
+
+/**
+ * GITHUB_TOKEN permissions as written. `{}` is a map with no scopes (everything `none`).
+ * Absent permissions are `undefined` on the owner, which means "the default".
+ */
+export type Permissions =
+  | { kind: 'read-all'; range: SourceRange }
+  | { kind: 'write-all'; range: SourceRange }
+  | { kind: 'map'; scopes: Record<string, Located<PermissionLevel>>; range: SourceRange };
+
+export type InputType = 'string' | 'number' | 'boolean';
+
+export interface WorkflowCallInput {
+  name: string;
+  /** Range of the input's key. */
+  range: SourceRange;
+  type?: Located<string>;
+  required: boolean;
+  default?: Located<unknown>;
+  description?: string;
+}
+
+export interface WorkflowCallSecret {
+  name: string;
+  range: SourceRange;
+  required: boolean;
+  description?: string;
+}
+
+export interface WorkflowCallOutput {
+  name: string;
+  range: SourceRange;
+  value?: Located<string>;
+  description?: string;
+}
+
+export interface WorkflowCallTrigger {
+  /** Range of the `workflow_call` key or list item. */
+  range: SourceRange;
+  inputs: WorkflowCallInput[];
+  secrets: WorkflowCallSecret[];
+  outputs: WorkflowCallOutput[];
+}
+
+export interface Triggers {
+  /** How `on` was written: `on: push`, `on: [push, pull_request]` or a map. */
+  form: 'string' | 'list' | 'map';
+  /** Range of the `on` key. */
+  range: SourceRange;
+  events: Located<string>[];
+  workflowCall?: WorkflowCallTrigger;
+}
+
+export interface Concurrency {
+  range: SourceRange;
+  group?: Located<string>;
+  cancelInProgress?: Located<boolean | string>;
+}
+
+/** A `uses:` value with the trailing version comment on its line (`# v1.2.3`), if any. */
+export interface UsesValue extends Located<string> {
+  comment?: string;
+}
+
+export type JobSecrets =
+  | { kind: 'inherit'; range: SourceRange }
+  | { kind: 'map'; range: SourceRange; entries: Record<string, Located<string>> };
+
+export interface Step {
+  index: number;
+  range: SourceRange;
+  uses?: UsesValue;
+}
+
+export interface Job {
+  id: string;
+  /** Range of the job id key. */
+  idRange: SourceRange;
+  /** Range of the whole job mapping. */
+  range: SourceRange;
+  /** Every key present in the job, in order (for "keyword not allowed beside uses"). */
+  keys: Located<string>[];
+  name?: Located<string>;
+  uses?: UsesValue;
+  with?: { range: SourceRange; entries: Record<string, Located<unknown>> };
+  secrets?: JobSecrets;
+  strategy?: Located<unknown>;
+  needs?: Located<string[]>;
+  if?: Located<string | boolean>;
+  concurrency?: Concurrency;
+  permissions?: Permissions;
+  steps: Step[];
+}
+
+export interface Workflow {
+  /** Repository-relative path, e.g. `.github/workflows/ci.yml`. */
+  path: string;
+  name?: Located<string>;
+  on?: Triggers;
+  permissions?: Permissions;
+  concurrency?: Concurrency;
+  jobs: Job[];
+  diagnostics: Diagnostic[];
+}
