@@ -86,9 +86,6 @@ export interface GraphNode {
   error?: ResolutionError;
 }
 
-/** Why an edge was not followed although its target could have been read. */
-export type EdgeCut = 'loop' | 'max-levels' | 'max-unique';
-
 /** One `jobs.<id>.uses:` call from a workflow to a reusable workflow. */
 export interface GraphEdge {
   from: NodeKey;
@@ -98,9 +95,10 @@ export interface GraphEdge {
   range: SourceRange;
   /** The named ref as it resolved, for re-run hazard checks and pins. */
   resolvedRef?: ResolvedRef;
+  /** The called workflow, once its commit is known. */
   to?: NodeKey;
+  /** Why the called workflow could not be read. */
   error?: ResolutionError;
-  cut?: EdgeCut;
 }
 
 export interface PlatformLimits {
@@ -115,10 +113,17 @@ export interface RootStats {
   levels: number;
   /** Unique reusable workflows in the whole tree, the top-level caller excluded. */
   unique: number;
-  /** Each loop as the chain of node keys, first node repeated at the end. */
+  /** Every workflow of this root's tree, the root first. */
+  nodes: NodeKey[];
+  /** Each loop as the chain of node keys, its first node repeated at the end. */
   loops: NodeKey[][];
-  /** True when expansion stopped at a platform limit, so the graph below is incomplete. */
-  truncated: boolean;
+  /** Calls not followed because a platform limit was reached: the graph below them is unknown. */
+  cuts: LimitCut[];
+}
+
+export interface LimitCut {
+  edge: GraphEdge;
+  reason: 'max-levels' | 'max-unique';
 }
 
 export interface CallGraph {
