@@ -13,7 +13,19 @@ export interface CacheValues {
   repo: RepoMetadata;
   /** partition `repoKey`, sort `access`. Expires within minutes. */
   access: ActionsAccessLevel;
+  /** partition `repoKey`, sort `tags`. Expires within minutes; invalidated by push/create/delete. */
+  tags: CachedTags;
+  /**
+   * partition `repoKey`, sort: commit SHA, present when a branch or tag reaches the commit. Lives a day:
+   * a reached commit stays reached unless history is rewritten.
+   */
+  reachable: true;
+  /** partition `repoKey`, sort: commit SHA, present when no branch or tag reaches it. Expires within minutes: a merge may reach it. */
+  unreachable: true;
 }
+
+/** A repository's tags by the commit they point at (annotated tags peeled), as `RefFacts.tagsByCommit`. */
+export type CachedTags = Record<string, string[]>;
 
 export type CacheNamespace = keyof CacheValues;
 
@@ -34,6 +46,9 @@ export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
   ref: 5 * 60,
   repo: 5 * 60,
   access: 5 * 60,
+  tags: 5 * 60,
+  reachable: 24 * 3600,
+  unreachable: 5 * 60,
 };
 
 export function encodeCacheKey(ns: CacheNamespace, key: CacheKey): string {

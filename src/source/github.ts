@@ -1,6 +1,7 @@
 // The source port on GitHub: one GraphQL request reads a whole level of the call graph (repository metadata,
 // ref resolution and file contents), REST fills in what GraphQL cannot tell (renames on older servers, the
-// Actions access setting). Retries and rate-limit waits belong to Octokit's plugins, not to this module.
+// Actions access setting, whether a commit is in a ref's history). Retries and rate-limit waits belong to
+// Octokit's plugins, not to this module.
 import pLimit from 'p-limit';
 import type { ProbotOctokit } from 'probot';
 import {
@@ -15,7 +16,15 @@ import {
   type Visibility,
 } from '../graph/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { LevelRequest, LevelResult, WorkflowFileRequest, WorkflowFileResult, WorkflowSource } from './port.js';
+import type {
+  LevelRequest,
+  LevelResult,
+  RefFacts,
+  RefFactsRequest,
+  WorkflowFileRequest,
+  WorkflowFileResult,
+  WorkflowSource,
+} from './port.js';
 
 /** What this module needs of an Octokit: Probot's `context.octokit` (with its retry and throttling plugins) fits. */
 export type GitHubClient = Pick<ProbotOctokit, 'graphql' | 'request'>;
@@ -30,13 +39,21 @@ export interface GitHubSourceOptions {
   concurrency?: number;
   /** Deadline per request, retries by Octokit's plugins included. */
   timeoutMs?: number;
+  /** Compares spent at most on one commit's reachability (default branch first, then other branches, then recent tags). */
+  maxComparesPerCommit?: number;
+  /** Compares spent at most by one `fetchRefFacts` call; commits left over stay unknown. */
+  maxCompares?: number;
 }
 
 /** Larger workflow files are not read: GitHub's GraphQL truncates big blobs, and no real workflow is this big. */
 export const MAX_WORKFLOW_BYTES = 1024 * 1024;
 
-const FULL_SHA = /^[0-9a-f]{40}$/i;
+export const FULL_SHA = /^[0-9a-f]{40}$/i;
 const ACCESS_LEVELS: readonly string[] = ['none', 'user', 'organization', 'enterprise'];
+/** Repositories per refs query: each one lists up to 200 refs, so answers stay small. */
+const MAX_REPOS_PER_REFS_QUERY = 20;
+/** Tags looked up by name per repository: a workflow's comments cannot make the query grow without bound. */
+const MAX_TAG_LOOKUPS = 20;
 
 export class GitHubSource implements WorkflowSource {
   readonly host: string;
@@ -45,6 +62,8 @@ export class GitHubSource implements WorkflowSource {
   private readonly maxFilesPerQuery: number;
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly timeoutMs: number;
+  private readonly maxComparesPerCommit: number;
+  private readonly maxCompares: number;
 
   constructor(options: GitHubSourceOptions) {
     this.octokit = options.octokit;
@@ -53,6 +72,8 @@ export class GitHubSource implements WorkflowSource {
     this.maxFilesPerQuery = Math.max(1, options.maxFilesPerQuery ?? 40);
     this.limit = pLimit(Math.max(1, options.concurrency ?? 4));
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxComparesPerCommit = Math.max(0, options.maxComparesPerCommit ?? 5);
+    this.maxCompares = Math.max(0, options.maxCompares ?? 40);
   }
 
   async fetchLevel(request: LevelRequest): Promise<LevelResult> {
@@ -83,6 +104,98 @@ export class GitHubSource implements WorkflowSource {
     return new Map(entries);
   }
 
+  async fetchRefFacts(requests: RefFactsRequest[]): Promise<Map<string, RefFacts | ResolutionError>> {
+    const started = Date.now();
+    const results = new Map<string, RefFacts | ResolutionError>();
+    const plans = chunk(mergeRefFactsRequests(requests), MAX_REPOS_PER_REFS_QUERY).map(buildRefsQuery);
+    const answers = await Promise.all(
+      plans.map((plan) =>
+        this.limit(async () => ({ plan, ...(await this.runQuery(plan.query, plan.variables, { repos: plan.repos.length }, 'GraphQL refs query')) })),
+      ),
+    );
+    const budget = { remaining: this.maxCompares };
+    const repos = answers.flatMap((answer) => answer.plan.repos.map((repo) => ({ repo, listing: refListing(answer, repo) })));
+    await Promise.all(
+      repos.map(async ({ repo, listing }) => {
+        const key = repoKey(repo.request.repo);
+        if (isError(listing)) {
+          results.set(key, listing);
+          return;
+        }
+        const reachable = await this.reachability(repo.request, listing, budget);
+        results.set(key, { tagsByCommit: tagsByCommit(listing.tags), reachable });
+      }),
+    );
+    const compares = this.maxCompares - budget.remaining;
+    this.logger.debug({ repos: repos.length, compares, ms: Date.now() - started }, 'ref facts fetched');
+    return results;
+  }
+
+  /** Whether each requested commit is reachable; commits no compare within the budget could decide are left out. */
+  private async reachability(request: RefFactsRequest, listing: RefListing, budget: CompareBudget): Promise<Map<string, boolean>> {
+    // Most commits are in the default branch's history, so its head goes first; tags last, as most are in it too.
+    const bases = [...new Set([...listing.heads, ...listing.tags.map((tag) => tag.commit)])];
+    const tips = new Set(bases);
+    const commits = [...new Set(request.commits.map((sha) => sha.toLowerCase()))].filter((sha) => FULL_SHA.test(sha));
+    const answers = await Promise.all(
+      commits.map(async (commit) => {
+        const reachable = tips.has(commit) || (await this.reachableByCompare(request.repo, commit, bases, listing.complete, budget));
+        return [commit, reachable] as const;
+      }),
+    );
+    return new Map(answers.filter((entry): entry is readonly [string, boolean] => entry[1] !== undefined));
+  }
+
+  /**
+   * Compares the commit with the refs' commits, the first alone (usually the default branch: one request
+   * settles most commits) and the rest of the per-commit budget at once. False only when every branch and tag
+   * was listed and compared: an impostor commit, served through the repository's name from a fork.
+   */
+  private async reachableByCompare(
+    repo: RepoId,
+    commit: string,
+    bases: string[],
+    complete: boolean,
+    budget: CompareBudget,
+  ): Promise<boolean | undefined> {
+    const allowed = bases.slice(0, this.maxComparesPerCommit);
+    const [first, ...rest] = allowed;
+    if (first === undefined) return complete && bases.length === 0 ? false : undefined;
+    const firstAnswer = await this.compare(repo, first, commit, budget);
+    if (firstAnswer === true) return true;
+    const answers = [firstAnswer, ...(await Promise.all(rest.map((base) => this.compare(repo, base, commit, budget))))];
+    if (answers.includes(true)) return true;
+    return complete && allowed.length === bases.length && answers.every((answer) => answer === false) ? false : undefined;
+  }
+
+  /** Whether `head` is in `base`'s history: `behind` or `identical` from head's point of view. */
+  private async compare(repo: RepoId, base: string, head: string, budget: CompareBudget): Promise<boolean | undefined> {
+    if (budget.remaining <= 0) return undefined;
+    budget.remaining -= 1;
+    const outcome = await this.limit(() =>
+      this.withDeadline((signal) =>
+        this.octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+          owner: repo.owner,
+          repo: repo.name,
+          basehead: `${base}...${head}`,
+          // Only `status` is read: one commit per page keeps the answer small.
+          per_page: 1,
+          request: { signal },
+        }),
+      ),
+    );
+    if (outcome.ok) {
+      const status: unknown = outcome.value.data.status;
+      if (status === 'behind' || status === 'identical') return true;
+      return status === 'ahead' || status === 'diverged' ? false : undefined;
+    }
+    const failure = requestFailure(outcome.error, outcome.aborted, `GitHub (${repoFullName(repo)} compare)`);
+    // Histories with nothing in common: the commit is certainly not in this ref's history.
+    if (failure.status === 404 && /no common ancestor/i.test(failure.message)) return false;
+    this.logger.warn({ kind: failure.kind, status: failure.status, base, head }, failure.message);
+    return undefined;
+  }
+
   private async fetchAccess(repo: RepoId): Promise<ActionsAccessLevel | ResolutionError> {
     const outcome = await this.withDeadline((signal) =>
       this.octokit.request('GET /repos/{owner}/{repo}/actions/permissions/access', {
@@ -98,17 +211,23 @@ export class GitHubSource implements WorkflowSource {
   }
 
   private async runPlan(plan: LevelQuery): Promise<PlanAnswer> {
+    const details = { files: plan.files.length, repos: plan.repos.length };
+    return { plan, ...(await this.runQuery(plan.query, plan.variables, details, 'GraphQL level query')) };
+  }
+
+  /** One GraphQL request: its data and per-field errors, or the failure of the request as a whole. */
+  private async runQuery(query: string, variables: Record<string, string>, details: object, what: string): Promise<GraphqlAnswer> {
     const started = Date.now();
     const outcome = await this.withDeadline((signal) =>
-      this.octokit.graphql<Record<string, unknown>>(plan.query, { ...plan.variables, request: { signal } }),
+      this.octokit.graphql<Record<string, unknown>>(query, { ...variables, request: { signal } }),
     );
-    this.logger.debug({ files: plan.files.length, repos: plan.repos.length, ms: Date.now() - started }, 'GraphQL level query');
-    if (outcome.ok) return { plan, data: outcome.value, errors: [] };
+    this.logger.debug({ ...details, ms: Date.now() - started }, what);
+    if (outcome.ok) return { data: outcome.value, errors: [] };
     const partial = graphqlPartial(outcome.error);
-    if (partial) return { plan, data: partial.data, errors: partial.errors };
+    if (partial) return partial;
     const failure = requestFailure(outcome.error, outcome.aborted, 'the GraphQL API');
-    this.logger.warn({ kind: failure.kind, status: failure.status, files: plan.files.length }, failure.message);
-    return { plan, data: {}, errors: [], failure };
+    this.logger.warn({ kind: failure.kind, status: failure.status, ...details }, failure.message);
+    return { data: {}, errors: [], failure };
   }
 
   /**
@@ -137,16 +256,21 @@ export class GitHubSource implements WorkflowSource {
    * (or a DOMException from another realm, as under Jest) becomes a status-500 error the plugin would retry
    * with growing waits, far past the deadline.
    */
-  private async withDeadline<T>(run: (signal: AbortSignal) => Promise<T>): Promise<Outcome<T>> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(deadlineError(this.timeoutMs)), this.timeoutMs);
-    try {
-      return { ok: true, value: await run(controller.signal) };
-    } catch (error) {
-      return { ok: false, error, aborted: controller.signal.aborted };
-    } finally {
-      clearTimeout(timer);
-    }
+  private withDeadline<T>(run: (signal: AbortSignal) => Promise<T>): Promise<Outcome<T>> {
+    return runWithDeadline(this.timeoutMs, run);
+  }
+}
+
+/** Runs one request under a deadline (see GitHubSource's `withDeadline` for why the abort reason matters). */
+export async function runWithDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<Outcome<T>> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(deadlineError(timeoutMs)), timeoutMs);
+  try {
+    return { ok: true, value: await run(controller.signal) };
+  } catch (error) {
+    return { ok: false, error, aborted: controller.signal.aborted };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -156,7 +280,7 @@ function deadlineError(timeoutMs: number): Error {
   return error;
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; aborted: boolean };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; aborted: boolean };
 
 // ---- the query ---------------------------------------------------------------------------------------
 
@@ -199,7 +323,7 @@ function groupAliases(group: GroupPlan): string[] {
 }
 
 const REPO_FRAGMENT = 'fragment WardenRepo on Repository { nameWithOwner visibility isArchived defaultBranchRef { name } }';
-const FILE_FRAGMENT = 'fragment WardenFile on TreeEntry { object { __typename ... on Blob { byteSize isBinary isTruncated text } } }';
+export const FILE_FRAGMENT = 'fragment WardenFile on TreeEntry { object { __typename ... on Blob { byteSize isBinary isTruncated text } } }';
 
 /**
  * The GraphQL document for one chunk of a level: a `repository` alias per repository with its metadata and,
@@ -207,13 +331,7 @@ const FILE_FRAGMENT = 'fragment WardenFile on TreeEntry { object { __typename ..
  * as a tag and as a branch; `fileResult` decides which one runs.
  */
 export function buildLevelQuery(files: FileKey[], extraRepos: RepoId[]): LevelQuery {
-  const variables: Record<string, string> = {};
-  const declarations: string[] = [];
-  const declare = (name: string, type: string, value: string): string => {
-    variables[name] = value;
-    declarations.push(`$${name}: ${type}`);
-    return `$${name}`;
-  };
+  const { variables, declarations, declare } = queryVariables();
   const pathVars = new Map<string, string>();
   const pathVar = (path: string): string => {
     let name = pathVars.get(path);
@@ -242,6 +360,20 @@ export function buildLevelQuery(files: FileKey[], extraRepos: RepoId[]): LevelQu
     }
   }
   return { query, variables, files, repos, locators };
+}
+
+type Declare = (name: string, type: string, value: string) => string;
+
+/** Variables of a query being built: `declare` records one and answers its `$name` for the query text. */
+function queryVariables(): { variables: Record<string, string>; declarations: string[]; declare: Declare } {
+  const variables: Record<string, string> = {};
+  const declarations: string[] = [];
+  const declare: Declare = (name, type, value) => {
+    variables[name] = value;
+    declarations.push(`$${name}: ${type}`);
+    return `$${name}`;
+  };
+  return { variables, declarations, declare };
 }
 
 function planRepos(files: FileKey[], extraRepos: RepoId[]): RepoPlan[] {
@@ -273,7 +405,7 @@ function groupSelection(
   group: GroupPlan,
   suffix: string,
   files: FileKey[],
-  declare: (name: string, type: string, value: string) => string,
+  declare: Declare,
   pathVar: (path: string) => string,
 ): string {
   const fileFields = [...group.files]
@@ -295,18 +427,21 @@ function groupSelection(
 
 // ---- reading the answer ------------------------------------------------------------------------------
 
-interface GraphqlErrorEntry {
+export interface GraphqlErrorEntry {
   type?: string;
   path?: (string | number)[];
   message: string;
 }
 
-interface PlanAnswer {
-  plan: LevelQuery;
+interface GraphqlAnswer {
   data: Record<string, unknown>;
   errors: GraphqlErrorEntry[];
   /** The request as a whole failed: every item of the chunk gets this error. */
   failure?: ResolutionError;
+}
+
+interface PlanAnswer extends GraphqlAnswer {
+  plan: LevelQuery;
 }
 
 /** A repository may sit in several chunks: its metadata wins over an error, the first error over later ones. */
@@ -348,7 +483,7 @@ function repoResult(answer: PlanAnswer, plan: RepoPlan): RepoMetadata | Resoluti
   };
 }
 
-function repoErrorFor(errors: GraphqlErrorEntry[], plan: RepoPlan): ResolutionError {
+function repoErrorFor(errors: GraphqlErrorEntry[], plan: { alias: string; repo: RepoId }): ResolutionError {
   const error = errors.find((entry) => entry.path?.[0] === plan.alias && entry.path.length === 1);
   const name = repoFullName(plan.repo);
   if (!error || error.type === 'NOT_FOUND') {
@@ -414,7 +549,7 @@ function peelTag(target: Record<string, unknown>, name: string, where: string): 
   return { error: { kind: 'ref-not-found', message: `Tag ${name} in ${where} does not point to a commit.` } };
 }
 
-function readBlob(entry: Record<string, unknown> | undefined, file: FileKey): { text: string } | { error: ResolutionError } {
+export function readBlob(entry: Record<string, unknown> | undefined, file: Pick<FileKey, 'repo' | 'path'>): { text: string } | { error: ResolutionError } {
   const blob = asRecord(entry?.object);
   if (blob?.__typename !== 'Blob') return { error: { kind: 'file-not-found', message: `${describe(file)} does not exist at that commit.` } };
   if (blob.isBinary === true) return { error: { kind: 'binary', message: `${describe(file)} is a binary file.` } };
@@ -434,8 +569,133 @@ function errorTouches(error: GraphqlErrorEntry, locator: FileLocator): boolean {
   return fileAliases.length === 0 || fileAliases.includes(locator.alias);
 }
 
-function describe(file: FileKey): string {
+function describe(file: Pick<FileKey, 'repo' | 'path'>): string {
   return `${file.path} in ${repoFullName(file.repo)}`;
+}
+
+// ---- the refs query (ref facts) ----------------------------------------------------------------------
+
+export interface RefsQuery {
+  query: string;
+  /** Every user-supplied string travels here, never in the query text. */
+  variables: Record<string, string>;
+  repos: RefsRepoPlan[];
+}
+
+interface RefsRepoPlan {
+  alias: string;
+  request: RefFactsRequest;
+  /** Tags looked up by name, and where each one answers. */
+  tagLookups: { alias: string; name: string }[];
+}
+
+/** GitHub's page limit: the 100 most recent tags, and the first 100 branches by name. */
+const REFS_PAGE_SIZE = 100;
+const REF_FRAGMENT = 'fragment WardenRef on Ref { name target { __typename oid ... on Tag { target { __typename oid } } } }';
+
+/**
+ * The GraphQL document listing, per repository, its default branch's head, its most recent tags (annotated
+ * ones peeled), its branch heads, and the tags asked for by name.
+ */
+export function buildRefsQuery(requests: RefFactsRequest[]): RefsQuery {
+  const { variables, declarations, declare } = queryVariables();
+  const page = `first: ${REFS_PAGE_SIZE}`;
+  const listing = `pageInfo { hasNextPage } nodes { ...WardenRef }`;
+  const repos = requests.map((request, r): RefsRepoPlan => ({
+    alias: `r${r}`,
+    request,
+    tagLookups: (request.tags ?? []).map((name, t) => ({ alias: `t${t}`, name })),
+  }));
+  const selections = repos.map(({ alias, request, tagLookups }, r) => {
+    const owner = declare(`o${r}`, 'String!', request.repo.owner);
+    const name = declare(`n${r}`, 'String!', request.repo.name);
+    const defaultRef =
+      request.defaultBranch === undefined ? 'defaultBranchRef' : `ref(qualifiedName: ${declare(`d${r}`, 'String!', `refs/heads/${request.defaultBranch}`)})`;
+    const lookups = tagLookups.map((tag, t) => `${tag.alias}: ref(qualifiedName: ${declare(`t${r}_${t}`, 'String!', `refs/tags/${tag.name}`)}) { ...WardenRef }`);
+    return [
+      `${alias}: repository(owner: ${owner}, name: ${name}) { nameWithOwner`,
+      `d: ${defaultRef} { ...WardenRef }`,
+      `tags: refs(refPrefix: "refs/tags/", ${page}, orderBy: {field: TAG_COMMIT_DATE, direction: DESC}) { ${listing} }`,
+      `heads: refs(refPrefix: "refs/heads/", ${page}) { ${listing} }`,
+      ...lookups,
+      '}',
+    ].join(' ');
+  });
+  const query = `query WardenRefs(${declarations.join(', ')}) { ${selections.join(' ')} }\n${REF_FRAGMENT}`;
+  return { query, variables, repos };
+}
+
+/** One request per repository: commits and tag names asked for twice are asked for once. */
+function mergeRefFactsRequests(requests: RefFactsRequest[]): RefFactsRequest[] {
+  const merged = new Map<string, RefFactsRequest>();
+  for (const request of requests) {
+    const key = repoKey(request.repo);
+    const known = merged.get(key);
+    const commits = [...new Set([...(known?.commits ?? []), ...request.commits.map((sha) => sha.toLowerCase())])];
+    const tags = [...new Set([...(known?.tags ?? []), ...(request.tags ?? [])])].slice(0, MAX_TAG_LOOKUPS);
+    const defaultBranch = known?.defaultBranch ?? request.defaultBranch;
+    merged.set(key, { repo: known?.repo ?? request.repo, commits, ...(tags.length > 0 && { tags }), ...(defaultBranch !== undefined && { defaultBranch }) });
+  }
+  return [...merged.values()];
+}
+
+interface RefListing {
+  /** Branch head commits, the default branch's first. */
+  heads: string[];
+  /** Tags and the commits they point at: the most recent first, then those looked up by name. */
+  tags: { name: string; commit: string }[];
+  /** Every branch and tag was listed: no page was left out. */
+  complete: boolean;
+}
+
+interface CompareBudget {
+  remaining: number;
+}
+
+function refListing(answer: GraphqlAnswer & { plan: RefsQuery }, plan: RefsRepoPlan): RefListing | ResolutionError {
+  if (answer.failure) return answer.failure;
+  const repo = { alias: plan.alias, repo: plan.request.repo };
+  const node = asRecord(answer.data[plan.alias]);
+  if (!node) return repoErrorFor(answer.errors, repo);
+  const current = parseFullName(node.nameWithOwner);
+  if (current && repoKey(current) !== repoKey(plan.request.repo)) return renamedError(plan.request.repo, current);
+  const fieldError = answer.errors.find((entry) => entry.path?.[0] === plan.alias);
+  if (fieldError) return { kind: 'server-error', message: `Refs of ${repoFullName(plan.request.repo)}: ${fieldError.message}` };
+  const tagPage = asRecord(node.tags);
+  const headPage = asRecord(node.heads);
+  const defaultHead = peeledRef(node.d)?.commit;
+  const heads = [...(defaultHead === undefined ? [] : [defaultHead]), ...refNodes(headPage).map((ref) => ref.commit)];
+  const tags = [...refNodes(tagPage), ...plan.tagLookups.flatMap((tag) => peeledRef(node[tag.alias]) ?? [])];
+  const complete = tagPage !== undefined && headPage !== undefined && !hasNextPage(tagPage) && !hasNextPage(headPage);
+  return { heads: [...new Set(heads)], tags, complete };
+}
+
+function refNodes(page: Record<string, unknown> | undefined): { name: string; commit: string }[] {
+  const nodes = Array.isArray(page?.nodes) ? page.nodes : [];
+  return nodes.flatMap((node: unknown) => peeledRef(node) ?? []);
+}
+
+function hasNextPage(page: Record<string, unknown>): boolean {
+  return asRecord(page.pageInfo)?.hasNextPage !== false;
+}
+
+/** A ref's name and the commit it runs: an annotated tag's tag object is peeled; refs to trees or blobs are left out. */
+function peeledRef(value: unknown): { name: string; commit: string } | undefined {
+  const ref = asRecord(value);
+  const target = asRecord(ref?.target);
+  const commit = target?.__typename === 'Tag' ? asRecord(target.target) : target;
+  if (typeof ref?.name !== 'string' || commit?.__typename !== 'Commit' || typeof commit.oid !== 'string') return undefined;
+  return { name: ref.name, commit: commit.oid.toLowerCase() };
+}
+
+function tagsByCommit(tags: { name: string; commit: string }[]): Map<string, string[]> {
+  const byCommit = new Map<string, string[]>();
+  for (const { name, commit } of tags) {
+    const names = byCommit.get(commit) ?? [];
+    if (!names.includes(name)) names.push(name);
+    byCommit.set(commit, names);
+  }
+  return byCommit;
 }
 
 // ---- errors ------------------------------------------------------------------------------------------
@@ -447,7 +707,7 @@ interface HttpErrorShape {
 }
 
 /** A GraphQL answer with `errors`: Octokit throws it, partial `data` included. */
-function graphqlPartial(error: unknown): { data: Record<string, unknown>; errors: GraphqlErrorEntry[] } | undefined {
+export function graphqlPartial(error: unknown): { data: Record<string, unknown>; errors: GraphqlErrorEntry[] } | undefined {
   if (!(error instanceof Error) || error.name !== 'GraphqlResponseError') return undefined;
   const { data, errors } = error as Error & { data?: unknown; errors?: unknown };
   const entries = Array.isArray(errors) ? errors.map(toErrorEntry) : [];
@@ -467,7 +727,7 @@ function toErrorEntry(raw: unknown): GraphqlErrorEntry {
 }
 
 /** A request that failed as a whole, after Octokit's plugins gave up. */
-function requestFailure(error: unknown, aborted: boolean, what: string): ResolutionError {
+export function requestFailure(error: unknown, aborted: boolean, what: string): ResolutionError {
   if (aborted || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'))) {
     return { kind: 'timeout', message: `${what} did not answer in time.` };
   }
@@ -506,7 +766,7 @@ function isRateLimit(status: number | undefined, http: HttpErrorShape, message: 
   return http.response !== undefined && /rate limit/i.test(message);
 }
 
-function renamedError(requested: RepoId, current: RepoId): ResolutionError {
+export function renamedError(requested: RepoId, current: RepoId): ResolutionError {
   return {
     kind: 'repo-renamed',
     renamedTo: current,
@@ -550,7 +810,7 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks;
 }
 
-function parseFullName(value: unknown): RepoId | undefined {
+export function parseFullName(value: unknown): RepoId | undefined {
   if (typeof value !== 'string') return undefined;
   const [owner, name, ...rest] = value.split('/');
   return owner && name && rest.length === 0 ? { owner, name } : undefined;
@@ -562,10 +822,10 @@ function visibilityOf(value: unknown): Visibility {
   return 'public';
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function isError(value: RepoMetadata | ResolutionError | undefined): value is ResolutionError {
+function isError<T extends object>(value: T | ResolutionError | undefined): value is ResolutionError {
   return value !== undefined && 'kind' in value;
 }

@@ -31,6 +31,28 @@ export interface LevelResult {
   repos: Map<string, RepoMetadata | ResolutionError>;
 }
 
+/** What online checks need to know of one repository: its tags, and which of some commits its refs reach. */
+export interface RefFactsRequest {
+  repo: RepoId;
+  /** Compared first: most commits are reachable from it. Absent: the repository's current default branch. */
+  defaultBranch?: string;
+  /** Full commit SHAs whose reachability from a branch or tag of `repo` must be verified. */
+  commits: string[];
+  /**
+   * Tags to look up by name besides the most recent ones listed (the `# v1.2.3` comment of a pinned call),
+   * so checking a comment never depends on how many tags the repository has.
+   */
+  tags?: string[];
+}
+
+/** Online facts some rules need (pinning's `verify`, most specific tag of a pin), gathered before rules run. */
+export interface RefFacts {
+  /** Tags by the commit they point at (annotated tags peeled): the most recent ones, and those asked for by name. */
+  tagsByCommit: Map<string, string[]>;
+  /** Whether a commit is reachable from a branch or tag of the repository it is called through; absent: unknown. */
+  reachable: Map<string, boolean>;
+}
+
 export interface WorkflowSource {
   /** The host the calls resolve on, e.g. `github.com` or a GitHub Enterprise Server host name. */
   readonly host: string;
@@ -42,4 +64,11 @@ export interface WorkflowSource {
   fetchLevel(request: LevelRequest): Promise<LevelResult>;
   /** Actions access levels (`none | user | organization | enterprise`) by `repoKey`; REST only on GitHub. */
   fetchActionsAccess(repos: RepoId[]): Promise<Map<string, ActionsAccessLevel | ResolutionError>>;
+  /**
+   * Tags and commit reachability by `repoKey` (GitHub: one GraphQL request listing refs, then a bounded
+   * number of compares). A commit whose reachability could not be decided within the budget is left out
+   * of `reachable`. Never throws: a repository that could not be read gets its typed error. Optional: a
+   * source with no network (a local checkout) has no online facts, and rules report what they cannot verify.
+   */
+  fetchRefFacts?(requests: RefFactsRequest[]): Promise<Map<string, RefFacts | ResolutionError>>;
 }

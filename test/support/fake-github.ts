@@ -1,5 +1,5 @@
-// An in-memory GitHub for tests, benchmarks and end-to-end runs: repositories, commits, branches and tags
-// on one host, answered over REST and over GraphQL (queries are executed against GitHub's published schema,
+// An in-memory GitHub for tests, benchmarks and end-to-end runs: repositories, commits (with their history),
+// branches and tags on one host, answered over REST and over GraphQL (queries are executed against GitHub's published schema,
 // so a query the real API would reject is rejected here too). Serve it with nock (`intercept`) or on a
 // loopback port (`listen`); both go through `handle`.
 import { createHash } from 'node:crypto';
@@ -41,7 +41,10 @@ export interface FakeRepo {
   branches: Map<string, string>;
   /** Tag name → the SHA the ref points at: the commit (lightweight) or the tag object (annotated). */
   tags: Map<string, string>;
+  /** Commits in creation order, which stands for commit date (`TAG_COMMIT_DATE` orders by it). */
   commits: Map<string, Map<string, FakeFile>>;
+  /** Commit → its parents' SHAs: the history compares walk. */
+  parents: Map<string, string[]>;
   /** Annotated tag objects: tag-object SHA → tag name and target commit. */
   tagObjects: Map<string, { name: string; target: string }>;
 }
@@ -150,6 +153,7 @@ export class FakeGitHub {
     this.route('POST', '/graphql', (context) => this.answerGraphql(context.request));
     this.repoRoute('GET', '', (repo, context) => ({ status: 200, body: restRepo(repo, context.apiBase) }));
     this.repoRoute('GET', '/actions/permissions/access', answerActionsAccess);
+    this.repoRoute('GET', '/compare/{basehead}', answerCompare);
   }
 
   // ---- fixtures ------------------------------------------------------------------------------------
@@ -167,6 +171,7 @@ export class FakeGitHub {
       branches: new Map(),
       tags: new Map(),
       commits: new Map(),
+      parents: new Map(),
       tagObjects: new Map(),
     };
     this.repos.set(fullName.toLowerCase(), repo);
@@ -179,13 +184,31 @@ export class FakeGitHub {
     return repo;
   }
 
-  /** Add a commit holding exactly `files`; returns its deterministic 40-hex SHA. */
-  commit(fullName: string, files: Record<string, FakeFile>, options: { branch?: string } = {}): string {
+  /**
+   * Add a commit holding exactly `files`; returns its deterministic 40-hex SHA. `parents` defaults to the
+   * branch's previous head when `branch` is given (so a branch's commits form its history), else none.
+   */
+  commit(fullName: string, files: Record<string, FakeFile>, options: { branch?: string; parents?: string[] } = {}): string {
     const repo = this.repo(fullName);
+    const previousHead = options.branch === undefined ? undefined : repo.branches.get(options.branch);
+    const parents = options.parents ?? (previousHead === undefined ? [] : [previousHead]);
+    for (const parent of parents) this.requireCommit(repo, parent);
     const sha = this.nextSha('commit', `${repo.id}:${JSON.stringify(files)}`);
     repo.commits.set(sha, new Map(Object.entries(files)));
+    repo.parents.set(sha, parents);
     if (options.branch !== undefined) repo.branches.set(options.branch, sha);
     return sha;
+  }
+
+  /**
+   * Add an impostor commit: readable by SHA through the repository but on none of its branches or tags, as a
+   * commit pushed only to a fork is (GitHub serves a fork network's commits through every repository of it).
+   * Its parent defaults to the head of the default branch, as when a fork's branch was cut from it.
+   */
+  impostor(fullName: string, files: Record<string, FakeFile>, options: { parent?: string } = {}): string {
+    const repo = this.repo(fullName);
+    const parent = options.parent ?? repo.branches.get(repo.defaultBranch);
+    return this.commit(fullName, files, { parents: parent === undefined ? [] : [parent] });
   }
 
   branch(fullName: string, name: string, sha: string): void {
@@ -476,6 +499,7 @@ function repositoryView(repo: FakeRepo): object {
       const prefix = ['refs/heads/', 'refs/tags/'].find((candidate) => qualifiedName.startsWith(candidate));
       return prefix ? refView(repo, prefix, qualifiedName.slice(prefix.length)) : null;
     },
+    refs: (args: RefsArgs) => refConnectionView(repo, args),
     object: ({ oid, expression }: { oid?: string; expression?: string }) => {
       if (oid !== undefined) return objectView(repo, oid.toLowerCase());
       return expression === undefined ? null : expressionView(repo, expression);
@@ -487,6 +511,65 @@ function refView(repo: FakeRepo, prefix: string, name: string): object | null {
   const target = (prefix === 'refs/tags/' ? repo.tags : repo.branches).get(name);
   if (target === undefined) return null;
   return { __typename: 'Ref', name, prefix, target: objectView(repo, target) };
+}
+
+interface RefsArgs {
+  refPrefix: string;
+  first?: number | null;
+  after?: string | null;
+  orderBy?: { field: 'ALPHABETICAL' | 'TAG_COMMIT_DATE'; direction: 'ASC' | 'DESC' } | null;
+}
+
+/** GitHub's page limit for connections. */
+const MAX_PAGE = 100;
+
+/**
+ * `refs(refPrefix:, first:, after:, orderBy:)` as GitHub pages it: alphabetical by default, or by the date of
+ * the commit a tag points at (here: creation order), names breaking ties; cursors are opaque.
+ */
+function refConnectionView(repo: FakeRepo, args: RefsArgs): object {
+  if (args.first === undefined || args.first === null) {
+    throw new Error('You must provide a `first` or `last` value to properly paginate the `refs` connection.');
+  }
+  if (args.first > MAX_PAGE) {
+    throw new Error(`Requesting ${args.first} records on the \`refs\` connection exceeds the \`first\` limit of ${MAX_PAGE} records.`);
+  }
+  const prefix = args.refPrefix;
+  const source = prefix === 'refs/tags/' ? repo.tags : prefix === 'refs/heads/' ? repo.branches : new Map<string, string>();
+  const order = [...repo.commits.keys()];
+  const dateOf = (target: string): number => order.indexOf(repo.tagObjects.get(target)?.target ?? target);
+  const byDate = args.orderBy?.field === 'TAG_COMMIT_DATE' && prefix === 'refs/tags/';
+  const sorted = [...source]
+    .sort(([nameA, targetA], [nameB, targetB]) => (byDate ? dateOf(targetA) - dateOf(targetB) : 0) || compareNames(nameA, nameB))
+    .map(([name]) => name);
+  if (args.orderBy?.direction === 'DESC') sorted.reverse();
+  const start = args.after ? decodeCursor(args.after) + 1 : 0;
+  const page = sorted.slice(start, start + args.first);
+  const edges = page.map((name, index) => ({ cursor: encodeCursor(start + index), node: refView(repo, prefix, name) }));
+  return {
+    totalCount: sorted.length,
+    edges,
+    nodes: edges.map((edge) => edge.node),
+    pageInfo: {
+      hasNextPage: start + page.length < sorted.length,
+      hasPreviousPage: start > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function encodeCursor(index: number): string {
+  return Buffer.from(`cursor:${index + 1}`).toString('base64');
+}
+
+function decodeCursor(cursor: string): number {
+  const index = Number(Buffer.from(cursor, 'base64').toString('utf8').replace(/^cursor:/, ''));
+  return Number.isInteger(index) && index > 0 ? index - 1 : -1;
 }
 
 function objectView(repo: FakeRepo, sha: string): object | null {
@@ -553,6 +636,77 @@ function restRepo(repo: FakeRepo, apiBase: string): Record<string, unknown> {
 function answerActionsAccess(repo: FakeRepo): FakeResponse {
   if (repo.visibility === 'public') return notFound();
   return { status: 200, body: { access_level: repo.accessLevel } };
+}
+
+/**
+ * `GET /repos/{owner}/{repo}/compare/{base}...{head}`, each side a commit SHA, branch or tag. Status is from
+ * head's point of view: `ahead` when base is an ancestor of head, `behind` when head is an ancestor of base.
+ * Histories with nothing in common answer 404, as GitHub does.
+ */
+function answerCompare(repo: FakeRepo, context: RouteContext): FakeResponse {
+  const [baseName = '', headName = '', ...rest] = (context.params.basehead ?? '').split('...');
+  const base = resolveRevision(repo, baseName);
+  const head = resolveRevision(repo, headName);
+  if (rest.length > 0 || base === undefined || head === undefined) return notFound();
+  const baseHistory = history(repo, base);
+  const headHistory = history(repo, head);
+  const mergeBase = headHistory.find((sha) => baseHistory.includes(sha));
+  if (mergeBase === undefined) {
+    return { status: 404, body: { message: `No common ancestor between ${baseName} and ${headName}.`, documentation_url: DOCS } };
+  }
+  const ahead = headHistory.filter((sha) => !baseHistory.includes(sha));
+  const behind = baseHistory.filter((sha) => !headHistory.includes(sha));
+  const status = ahead.length === 0 ? (behind.length === 0 ? 'identical' : 'behind') : behind.length === 0 ? 'ahead' : 'diverged';
+  const perPage = Number(context.query.get('per_page') ?? '250');
+  const fullName = `${repo.owner}/${repo.name}`;
+  const basehead = `${baseName}...${headName}`;
+  return {
+    status: 200,
+    body: {
+      url: `${context.apiBase}/repos/${fullName}/compare/${basehead}`,
+      html_url: `https://github.com/${fullName}/compare/${basehead}`,
+      permalink_url: `https://github.com/${fullName}/compare/${repo.owner}:${base}...${repo.owner}:${head}`,
+      diff_url: `https://github.com/${fullName}/compare/${basehead}.diff`,
+      patch_url: `https://github.com/${fullName}/compare/${basehead}.patch`,
+      base_commit: restCommit(repo, base, context.apiBase),
+      merge_base_commit: restCommit(repo, mergeBase, context.apiBase),
+      status,
+      ahead_by: ahead.length,
+      behind_by: behind.length,
+      total_commits: ahead.length,
+      // Oldest first, as GitHub lists them.
+      commits: ahead.reverse().slice(0, perPage).map((sha) => restCommit(repo, sha, context.apiBase)),
+      files: [],
+    },
+  };
+}
+
+/** A commit SHA (full), then a tag (peeled), then a branch, as git resolves a name. */
+function resolveRevision(repo: FakeRepo, revision: string): string | undefined {
+  if (repo.commits.has(revision.toLowerCase())) return revision.toLowerCase();
+  const tagged = repo.tags.get(revision);
+  if (tagged !== undefined) return repo.tagObjects.get(tagged)?.target ?? tagged;
+  return repo.branches.get(revision);
+}
+
+/** The commit and every ancestor, nearest first. */
+function history(repo: FakeRepo, sha: string): string[] {
+  const seen = new Set([sha]);
+  const queue = [sha];
+  for (let index = 0; index < queue.length; index++) {
+    for (const parent of repo.parents.get(queue[index]!) ?? []) {
+      if (!seen.has(parent)) {
+        seen.add(parent);
+        queue.push(parent);
+      }
+    }
+  }
+  return queue;
+}
+
+function restCommit(repo: FakeRepo, sha: string, apiBase: string): Record<string, unknown> {
+  const url = (commit: string): string => `${apiBase}/repos/${repo.owner}/${repo.name}/commits/${commit}`;
+  return { sha, url: url(sha), parents: (repo.parents.get(sha) ?? []).map((parent) => ({ sha: parent, url: url(parent) })) };
 }
 
 function notFound(): FakeResponse {
