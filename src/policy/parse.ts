@@ -429,11 +429,24 @@ export function compilePolicy(text: string, file: string, options: ResolveOption
  * entry that names them. A preset reached twice (two presets extending a third) is applied once.
  */
 export function resolvePolicy(doc: RawPolicyDocument, options: ResolveOptions): CompilePolicyResult {
+  const { layers, diagnostics } = collectPolicyLayers(doc, options);
+  if (diagnostics.length > 0) return { diagnostics };
+  return { policy: mergePolicyLayers(layers), diagnostics: [] };
+}
+
+/**
+ * The documents a policy is made of, in merge order (presets named by `extends` first, the file itself
+ * last), or the diagnostics of its `extends`. A repository policy under `repo-policy: tighten-only` is
+ * applied layer by layer from these (src/policy/tighten.ts), so what each layer wrote stays visible.
+ */
+export function collectPolicyLayers(
+  doc: RawPolicyDocument,
+  options: ResolveOptions,
+): { layers: RawPolicyDocument[]; diagnostics: PolicyDiagnostic[] } {
   const diagnostics: PolicyDiagnostic[] = [];
   const layers: RawPolicyDocument[] = [];
   collectLayers(doc, [], options, layers, diagnostics);
-  if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(dedupe(diagnostics)) };
-  return { policy: mergeLayers(layers), diagnostics: [] };
+  return { layers, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }
 
 function collectLayers(
@@ -483,7 +496,8 @@ function parseCached(source: PresetSource): ParsePolicyResult {
   return parsed;
 }
 
-function mergeLayers(layers: readonly RawPolicyDocument[]): Policy {
+/** Merges layers from collectPolicyLayers with the semantics documented on resolvePolicy. */
+export function mergePolicyLayers(layers: readonly RawPolicyDocument[]): Policy {
   let enforcement: Enforcement = 'block';
   let repoPolicy: RepoPolicyMode = 'tighten-only';
   const platform: Policy['platform'] = {};
@@ -617,7 +631,8 @@ function union(first: readonly string[], second: readonly string[]): string[] {
   return [...new Set([...first, ...second])];
 }
 
-function diagnosticFromRange(file: string, range: SourceRange, message: string): PolicyDiagnostic {
+/** A diagnostic (or a note) at a range of a policy file. */
+export function diagnosticFromRange(file: string, range: SourceRange, message: string): PolicyDiagnostic {
   return {
     file,
     line: range.start.line,

@@ -79,6 +79,40 @@ export function matchesPattern(pattern: string, target: string): boolean {
   return p === pattern.length;
 }
 
+/**
+ * Whether every target `inner` matches is also matched by `outer` (both without `!`). Decided by matching
+ * `outer` against the text of `inner` in which each `*` is a symbol only a `*` of `outer` can consume:
+ * if that matches, whatever `inner`'s stars stand for, `outer`'s stars can stand for it too; if it does
+ * not, the text with a fresh character for each star is a target of `inner` that `outer` misses.
+ * Characters compare exactly (no case folding): a pair that differs only in an owner's case is answered
+ * "not covered", which can only make the caller stricter, never looser.
+ */
+export function patternCovers(outer: string, inner: string): boolean {
+  let p = 0;
+  let t = 0;
+  let starP = -1;
+  let starT = 0;
+  while (t < inner.length) {
+    const innerChar = inner.charCodeAt(t);
+    if (p < outer.length && outer.charCodeAt(p) === STAR) {
+      starP = p;
+      starT = t;
+      p += 1;
+    } else if (p < outer.length && innerChar !== STAR && outer.charCodeAt(p) === innerChar) {
+      p += 1;
+      t += 1;
+    } else if (starP >= 0) {
+      p = starP + 1;
+      starT += 1;
+      t = starT;
+    } else {
+      return false;
+    }
+  }
+  while (p < outer.length && outer.charCodeAt(p) === STAR) p += 1;
+  return p === outer.length;
+}
+
 const STAR = 0x2a;
 const SLASH = 0x2f;
 const AT = 0x40;
