@@ -335,6 +335,7 @@ export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOp
   await builder.flush();
   const graph: CallGraph = {
     host: source.host,
+    limits,
     roots: rootKeys,
     nodes: builder.nodes,
     edges: builder.edges,

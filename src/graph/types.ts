@@ -128,6 +128,8 @@ export interface LimitCut {
 
 export interface CallGraph {
   host: string;
+  /** The platform limits the graph was resolved under (the host's, with any override). */
+  limits: PlatformLimits;
   roots: NodeKey[];
   nodes: Map<NodeKey, GraphNode>;
   edges: GraphEdge[];

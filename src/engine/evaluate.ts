@@ -1,0 +1,167 @@
+// Runs every enabled rule over every top-level file's tree, applies the policy's exceptions and decides
+// the conclusion. Pure: the graph and the online facts are gathered before.
+import type { CallGraph, GraphEdge, GraphNode, NodeKey, RepoMetadata, Visibility } from '../graph/types.js';
+import { repoFullName, repoKey } from '../graph/types.js';
+import { compilePatterns } from '../policy/patterns.js';
+import type { Policy, PolicyException } from '../policy/types.js';
+import { formatUses } from '../workflow/uses.js';
+import type {
+  AnyRule,
+  EdgeVisit,
+  Evaluation,
+  ExceptionUse,
+  Finding,
+  RefFacts,
+  Rule,
+  RuleContext,
+} from './types.js';
+
+export interface EvaluationInput {
+  graph: CallGraph;
+  policy: Policy;
+  repository: RepoMetadata;
+  refFacts?: Map<string, RefFacts>;
+  now: Date;
+}
+
+/** The call a finding is about (the last call of its chain), as patterns see it: `owner/repo/path@ref`. */
+export function findingTarget(finding: Finding): string | undefined {
+  const edge = finding.chain.at(-1);
+  return edge && edge.uses.reference.kind === 'remote-workflow' ? formatUses(edge.uses.reference) : undefined;
+}
+
+/** `YYYY-MM-DD` of `now` in UTC: an exception expiring today still applies today. */
+function today(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]): Evaluation {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const rootKey of input.graph.roots) {
+    const root = input.graph.nodes.get(rootKey);
+    if (!root) continue;
+    const tree = walkTree(input.graph, rootKey);
+    for (const rule of rules) {
+      const settings = input.policy.rules[rule.meta.id];
+      if (settings.severity === 'off') continue;
+      const context: RuleContext = {
+        graph: input.graph,
+        policy: input.policy,
+        settings,
+        repository: input.repository,
+        refFacts: input.refFacts ?? new Map(),
+        now: input.now,
+        report: (finding) => {
+          const full: Finding = { ...finding, ruleId: rule.meta.id, severity: finding.severity ?? (settings.severity === 'warning' ? 'warning' : 'error'), root: rootKey };
+          const identity = JSON.stringify([full.ruleId, full.root, full.location, full.message]);
+          if (seen.has(identity)) return;
+          seen.add(identity);
+          findings.push(full);
+        },
+      };
+      runRule(rule, context, input.graph, root, tree);
+    }
+  }
+  return applyExceptions(findings, input);
+}
+
+/** Calls TypeScript cannot correlate across the rule union go through here, once. */
+function runRule(rule: AnyRule, context: RuleContext, graph: CallGraph, root: GraphNode, tree: TreeWalk): void {
+  const typed = rule as Rule;
+  typed.checkRoot?.(context, root);
+  for (const { node, chain } of tree.nodes) typed.checkNode?.(context, node, root, chain);
+  if (!typed.checkEdge) return;
+  for (const { edge, chain } of tree.edges) {
+    const caller = graph.nodes.get(edge.from);
+    const callerJob = caller?.workflow?.jobs.find((job) => job.id === edge.jobId);
+    if (!caller || !callerJob) continue;
+    const callee = edge.to ? graph.nodes.get(edge.to) : undefined;
+    const visit: EdgeVisit = {
+      root,
+      edge,
+      caller,
+      callerJob,
+      chain,
+      visibilityOf: (node) => visibilityOf(graph, node),
+      ...(callee && { callee }),
+    };
+    typed.checkEdge(context, visit);
+  }
+}
+
+function visibilityOf(graph: CallGraph, node: GraphNode): Visibility | undefined {
+  const metadata = graph.repos.get(repoKey(node.address.repo));
+  return metadata && 'visibility' in metadata ? metadata.visibility : undefined;
+}
+
+interface TreeWalk {
+  nodes: { node: GraphNode; chain: GraphEdge[] }[];
+  edges: { edge: GraphEdge; chain: GraphEdge[] }[];
+}
+
+/** Breadth-first from the root: every workflow and call of its tree once, each with its shortest chain. */
+function walkTree(graph: CallGraph, rootKey: NodeKey): TreeWalk {
+  const outgoing = new Map<NodeKey, GraphEdge[]>();
+  for (const edge of graph.edges) {
+    const list = outgoing.get(edge.from);
+    if (list) list.push(edge);
+    else outgoing.set(edge.from, [edge]);
+  }
+  const chains = new Map<NodeKey, GraphEdge[]>([[rootKey, []]]);
+  const walk: TreeWalk = { nodes: [], edges: [] };
+  const queue: NodeKey[] = [rootKey];
+  const inTree = new Set(graph.stats.get(rootKey)?.nodes ?? [rootKey]);
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const node = graph.nodes.get(next);
+    const chain = chains.get(next) ?? [];
+    if (!node) continue;
+    walk.nodes.push({ node, chain });
+    for (const edge of outgoing.get(next) ?? []) {
+      walk.edges.push({ edge, chain: [...chain, edge] });
+      if (edge.to && inTree.has(edge.to) && !chains.has(edge.to)) {
+        chains.set(edge.to, [...chain, edge]);
+        queue.push(edge.to);
+      }
+    }
+  }
+  return walk;
+}
+
+function applyExceptions(findings: Finding[], input: EvaluationInput): Evaluation {
+  const date = today(input.now);
+  const repository = repoFullName(input.repository.repo);
+  const active: { exception: PolicyException; uses: ReturnType<typeof compilePatterns>; use: ExceptionUse }[] = [];
+  const exceptionsExpired: Evaluation['exceptionsExpired'] = [];
+  for (const exception of input.policy.exceptions) {
+    const summary = { ...exception.location, uses: exception.uses, reason: exception.reason };
+    if (exception.expires !== undefined && exception.expires < date) {
+      exceptionsExpired.push({ ...summary, expires: exception.expires });
+      continue;
+    }
+    if (exception.repos && !compilePatterns(exception.repos).matches(repository)) continue;
+    active.push({ exception, uses: compilePatterns([exception.uses]), use: { exception: summary, waived: [] } });
+  }
+  const kept: Finding[] = [];
+  for (const finding of findings) {
+    const target = findingTarget(finding);
+    const waiver =
+      target === undefined
+        ? undefined
+        : active.find(({ exception, uses }) => (exception.rules as string[]).includes(finding.ruleId) && uses.matches(target));
+    if (waiver) waiver.use.waived.push(finding);
+    else kept.push(finding);
+  }
+  return {
+    findings: kept,
+    exceptionsUsed: active.filter(({ use }) => use.waived.length > 0).map(({ use }) => use),
+    exceptionsExpired,
+    conclusion: conclude(kept, input.policy),
+  };
+}
+
+function conclude(findings: Finding[], policy: Policy): Evaluation['conclusion'] {
+  if (policy.enforcement === 'off' || findings.length === 0) return 'success';
+  const errors = findings.some((finding) => finding.severity === 'error');
+  return errors && policy.enforcement === 'block' ? 'failure' : 'neutral';
+}

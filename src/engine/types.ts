@@ -1,0 +1,131 @@
+// What rules read and what they produce. Rules reason about meaning (edges, jobs, keys); renderers
+// (check run, CLI, review suggestions) turn symbolic locations into lines and fixes into text late.
+import type { CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoMetadata, Visibility } from '../graph/types.js';
+import type { Policy, PolicyLocation, RuleId, RuleSettings } from '../policy/types.js';
+import type { RefFacts } from '../source/port.js';
+import type { Job, PermissionLevel } from '../workflow/model.js';
+
+/** What a finding points at, symbolically. `locateFinding` turns it into a file and a range. */
+export interface FindingLocation {
+  node: NodeKey;
+  jobId?: string;
+  /**
+   * The key inside the job (`uses`, `secrets`, `with`, `permissions`, or any other key name such as
+   * `runs-on`), or `on` for the workflow's triggers. Absent: the job id, or the file's first line.
+   */
+  key?: string;
+  /** A name under the key: an input of `with`, a secret of `secrets`. */
+  name?: string;
+}
+
+/** A fix a renderer can turn into text, a suggested change, or a setting to change. */
+export type Fix =
+  /** Replace the `uses:` value (and its trailing comment) of a calling job. */
+  | { kind: 'replace-uses'; node: NodeKey; jobId: string; uses: string; comment?: string }
+  /** Replace `secrets: inherit` by an explicit map of the callee's declared secrets. */
+  | { kind: 'explicit-secrets'; node: NodeKey; jobId: string; secrets: string[] }
+  /** Give the calling job the `permissions:` block the callee needs. */
+  | { kind: 'job-permissions'; node: NodeKey; jobId: string; permissions: Record<string, PermissionLevel> }
+  /** Add the callee's required inputs to the calling job's `with:`. */
+  | {
+      kind: 'add-inputs';
+      node: NodeKey;
+      jobId: string;
+      inputs: { name: string; type: string; description?: string }[];
+    }
+  /** Add required secrets to the calling job's `secrets:` map. */
+  | { kind: 'add-secrets'; node: NodeKey; jobId: string; secrets: string[] }
+  /** Remove keys GitHub does not allow beside `uses:` in a calling job. */
+  | { kind: 'remove-keys'; node: NodeKey; jobId: string; keys: string[] }
+  /** A repository setting someone must change (Actions access level, for example). */
+  | { kind: 'repository-setting'; repo: RepoId; setting: string; value: string; url: string }
+  /** The policy file to edit when the call itself is intended. */
+  | { kind: 'edit-policy'; file: string; suggestion: string };
+
+export type FindingSeverity = 'error' | 'warning';
+
+export interface Finding {
+  ruleId: RuleId;
+  severity: FindingSeverity;
+  /** One or two sentences: what is wrong and why it matters. Never a repository the reader may not see (see `mentions`). */
+  message: string;
+  /** The top-level file whose evaluation found it. */
+  root: NodeKey;
+  /**
+   * Where the problem is. When that is not in the top-level file, renderers annotate the first call of
+   * `chain` (the line of the top-level file that leads there) and name this place in the message.
+   */
+  location: FindingLocation;
+  /** The calls from the top-level file to the offending one (empty for findings about the file itself). */
+  chain: GraphEdge[];
+  fix?: Fix;
+  /** Repositories the message, chain or fix names, so a renderer can redact private ones in public checks. */
+  mentions: RepoId[];
+}
+
+/** Online facts (tags, commit reachability): defined by the source port that produces them, gathered by `gatherRefFacts`. */
+export type { RefFacts };
+
+export interface RuleContext<Id extends keyof RuleSettings = keyof RuleSettings> {
+  graph: CallGraph;
+  policy: Policy;
+  settings: RuleSettings[Id];
+  /** The repository under evaluation (the owner of the top-level files). */
+  repository: RepoMetadata;
+  /** Facts by `repoKey`; absent when they could not be gathered (rules then report what they cannot verify). */
+  refFacts: Map<string, RefFacts>;
+  now: Date;
+  report(finding: Omit<Finding, 'ruleId' | 'severity' | 'root'> & { severity?: FindingSeverity }): void;
+}
+
+/** One call seen from one top-level file: the edge, who makes it, and how the top-level file reaches it. */
+export interface EdgeVisit {
+  root: GraphNode;
+  edge: GraphEdge;
+  caller: GraphNode;
+  callerJob: Job;
+  /** The node the edge leads to, when it could be read. */
+  callee?: GraphNode;
+  /** The edges from the root up to and including `edge` (shortest chain). */
+  chain: GraphEdge[];
+  /** Visibility of the repository of a node, when known. */
+  visibilityOf(node: GraphNode): Visibility | undefined;
+}
+
+export interface RuleMeta {
+  id: RuleId;
+  description: string;
+  /** A paragraph for the docs and the check run's "about this rule". */
+  docs: string;
+  fixable: boolean;
+}
+
+/**
+ * One module per rule, as ESLint does: metadata plus checks. The engine calls `checkEdge` once per call
+ * per top-level file (with the shortest chain), `checkRoot` once per top-level file, and `checkNode`
+ * once per workflow in a top-level file's tree.
+ */
+export interface Rule<Id extends keyof RuleSettings = keyof RuleSettings> {
+  meta: RuleMeta & { id: Id };
+  checkEdge?(context: RuleContext<Id>, visit: EdgeVisit): void;
+  checkRoot?(context: RuleContext<Id>, root: GraphNode): void;
+  checkNode?(context: RuleContext<Id>, node: GraphNode, root: GraphNode, chain: GraphEdge[]): void;
+}
+
+export type AnyRule = { [Id in keyof RuleSettings]: Rule<Id> }[keyof RuleSettings];
+
+export interface ExceptionUse {
+  exception: PolicyLocation & { uses: string; reason: string };
+  waived: Finding[];
+}
+
+export type Conclusion = 'success' | 'neutral' | 'failure';
+
+export interface Evaluation {
+  findings: Finding[];
+  /** Exceptions that waived at least one finding. */
+  exceptionsUsed: ExceptionUse[];
+  /** Exceptions past their `expires` date: they no longer apply. */
+  exceptionsExpired: (PolicyLocation & { uses: string; reason: string; expires: string })[];
+  conclusion: Conclusion;
+}

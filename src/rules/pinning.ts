@@ -1,0 +1,198 @@
+// pinning: remote calls name code that cannot change under the caller. A tag or branch can be moved by whoever
+// can push to the callee's repository, and "re-run all jobs" runs whatever the ref points to by then; a SHA
+// pins, provided the commit really belongs to the repository it is called through (fork networks share
+// objects, so an impostor commit pushed to a fork is addressable through the parent's name).
+import type { EdgeVisit, Finding, Fix, RefFacts, Rule, RuleContext } from '../engine/types.js';
+import type { GraphNode } from '../graph/types.js';
+import { repoKey } from '../graph/types.js';
+import type { PinningScope } from '../policy/types.js';
+import { formatUses, type UsesReference } from '../workflow/uses.js';
+import { chainMentions, describeCall } from './describe.js';
+
+type RemoteWorkflow = Extract<UsesReference, { kind: 'remote-workflow' }>;
+type PinningContext = RuleContext<'pinning'>;
+
+// ---- The most specific tag at a commit ---------------------------------------------------------
+
+/** `v1`, `1.2.3`, `v1.2.3-rc.1`, `v2.0.0+build.5`: numbers, an optional prerelease, build metadata ignored. */
+const VERSION_TAG = /^[vV]?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+interface Version {
+  numbers: string[];
+  prerelease?: string[];
+}
+
+function parseVersion(tag: string): Version | undefined {
+  const match = VERSION_TAG.exec(tag);
+  if (!match?.[1]) return undefined;
+  return match[2] === undefined ? { numbers: match[1].split('.') } : { numbers: match[1].split('.'), prerelease: match[2].split('.') };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Decimal strings of any length (tags are user text: no number overflow). */
+function compareNumbers(a: string, b: string): number {
+  const x = a.replace(/^0+(?=\d)/, '');
+  const y = b.replace(/^0+(?=\d)/, '');
+  return x.length - y.length || compareText(x, y);
+}
+
+/** SemVer precedence of prerelease identifiers: numeric below alphanumeric; a longer list wins a tie. */
+function comparePrerelease(a: readonly string[], b: readonly string[]): number {
+  for (let index = 0; index < Math.min(a.length, b.length); index += 1) {
+    const [x = '', y = ''] = [a[index], b[index]];
+    const [xNumeric, yNumeric] = [/^\d+$/.test(x), /^\d+$/.test(y)];
+    const order = xNumeric && yNumeric ? compareNumbers(x, y) : xNumeric !== yNumeric ? (xNumeric ? -1 : 1) : compareText(x, y);
+    if (order !== 0) return order;
+  }
+  return a.length - b.length;
+}
+
+/** SemVer precedence over the components both have; a release ranks above its prereleases. */
+function comparePrecedence(a: Version, b: Version): number {
+  for (let index = 0; index < Math.min(a.numbers.length, b.numbers.length); index += 1) {
+    const order = compareNumbers(a.numbers[index] ?? '0', b.numbers[index] ?? '0');
+    if (order !== 0) return order;
+  }
+  if (a.prerelease && b.prerelease) return comparePrerelease(a.prerelease, b.prerelease);
+  if (a.prerelease || b.prerelease) return a.prerelease ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Negative when `a` names the commit more specifically: version tags before other names, more version
+ * components first (v1.2.3, then v1.2, then v1), then higher precedence (so a release before its
+ * prereleases), then by name so the order is total.
+ */
+function bySpecificity(a: string, b: string): number {
+  const [x, y] = [parseVersion(a), parseVersion(b)];
+  if (x && y) return y.numbers.length - x.numbers.length || comparePrecedence(y, x) || compareText(a, b);
+  if (x || y) return x ? -1 : 1;
+  return compareText(a, b);
+}
+
+/** The tag that names a commit most specifically (`v1.2.3` over `v1.2` over `v1`); undefined for none. */
+export function mostSpecificTag(tags: readonly string[]): string | undefined {
+  return [...tags].sort(bySpecificity)[0];
+}
+
+// ---- The rule ----------------------------------------------------------------------------------
+
+/** One call being checked: the reference, how messages name it, and what every finding about it shares. */
+interface Call {
+  visit: EdgeVisit;
+  reference: RemoteWorkflow;
+  name: string;
+  shared: Pick<Finding, 'location' | 'chain' | 'mentions'>;
+}
+
+/** `external`: only calls into another owner, compared with the owner of the workflow making the call. */
+function inScope(scope: PinningScope, reference: RemoteWorkflow, caller: GraphNode): boolean {
+  return scope === 'all' || reference.owner.toLowerCase() !== caller.address.repo.owner.toLowerCase();
+}
+
+function factsOf(context: PinningContext, reference: RemoteWorkflow): RefFacts | undefined {
+  return context.refFacts.get(repoKey({ owner: reference.owner, name: reference.repo }));
+}
+
+/** Tags at a commit, most specific first. Facts are keyed by lower-case SHA, as GitHub writes them. */
+function tagsAt(facts: RefFacts | undefined, commit: string): string[] {
+  return [...(facts?.tagsByCommit.get(commit.toLowerCase()) ?? [])].sort(bySpecificity);
+}
+
+/** The pinned line: the commit the ref resolved to (annotated tags already peeled), named by its most specific tag. */
+function pinFix(context: PinningContext, { visit, reference }: Call): Fix | undefined {
+  const resolved = visit.edge.resolvedRef;
+  if (!resolved) return undefined;
+  const uses = formatUses({ ...reference, ref: resolved.commit, refKind: 'sha' });
+  const comment = tagsAt(factsOf(context, reference), resolved.commit)[0] ?? reference.ref;
+  return { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses, comment };
+}
+
+function checkNamedRef(context: PinningContext, call: Call): void {
+  const { require } = context.settings;
+  const { reference } = call;
+  const resolved = call.visit.edge.resolvedRef;
+  if (require === 'any' || (require === 'ref' && resolved?.kind !== 'branch')) return;
+  const ref = `the ${resolved?.kind ?? 'ref'} ${reference.ref}`;
+  const message =
+    require === 'sha'
+      ? `${call.name} is not pinned to a full 40-character commit SHA: ${ref} can be moved to other code by anyone who can push to ${reference.owner}/${reference.repo}, and a re-run of all jobs runs whatever it points to then.`
+      : `${call.name} uses ${ref}, which moves with every push: a re-run of all jobs runs whatever it points to then. Use a tag or a full commit SHA.`;
+  const fix = pinFix(context, call);
+  context.report({ ...call.shared, message, ...(fix && { fix }) });
+}
+
+function verifyCommit(context: PinningContext, call: Call): void {
+  const { reference } = call;
+  const facts = factsOf(context, reference);
+  const repo = `${reference.owner}/${reference.repo}`;
+  const reachable = facts?.reachable.get(reference.ref.toLowerCase());
+  if (reachable === false) {
+    context.report({
+      ...call.shared,
+      message: `${call.name} pins a commit that is not reachable from any branch or tag of ${repo}: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
+    });
+  } else if (reachable === undefined && !call.visit.edge.error) {
+    // An unreadable callee is already a resolution error; a second finding would only repeat it.
+    context.report({
+      ...call.shared,
+      severity: 'warning',
+      message: `${call.name} could not be verified: whether its commit is reachable from a branch or tag of ${repo} is unknown, so an impostor commit from a fork cannot be ruled out.`,
+    });
+  }
+  if (facts) checkVersionComment(context, call, facts);
+}
+
+/** `@<sha> # v1.2.3` promises reviewers a version: the comment must name a tag at that very commit. */
+function checkVersionComment(context: PinningContext, call: Call, facts: RefFacts): void {
+  const { visit, reference } = call;
+  const comment = visit.edge.uses.versionComment;
+  const tags = tagsAt(facts, reference.ref);
+  if (comment === undefined || tags.includes(comment)) return;
+  const there = tags.length === 0 ? 'no tag points at it' : `tags at it: ${tags.join(', ')}`;
+  const best = tags[0];
+  context.report({
+    ...call.shared,
+    message: `${call.name} has the version comment ${comment}, but the tag ${comment} of ${reference.owner}/${reference.repo} is not at that commit (${there}): the comment misleads reviewers about the version that runs.`,
+    ...(best !== undefined && {
+      fix: { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses: formatUses(reference), comment: best },
+    }),
+  });
+}
+
+export const PinningRule: Rule<'pinning'> = {
+  meta: {
+    id: 'pinning',
+    description: 'Remote reusable-workflow calls are pinned (a full commit SHA, or at least a tag) and the pins are genuine.',
+    docs:
+      '`require: sha` reports remote calls not pinned to a full 40-character commit SHA; `require: ref` accepts tags ' +
+      'and SHAs but not branches; `any` accepts every ref. `scope: external` checks only calls into another owner ' +
+      'than that of the calling workflow, `all` every remote call; ./ and $/ calls run at the caller\'s own commit ' +
+      'and are always pinned. A tag or branch can be moved to other code, and a re-run of all jobs runs whatever ' +
+      'it points to then. With `verify`, a pinned commit must be reachable from a branch or tag of the repository ' +
+      'it is called through (a commit pushed to a fork is served under the parent\'s name too), and a trailing ' +
+      'version comment must name a tag at that commit. The fix is the exact pinned line: the commit the ref ' +
+      'resolves to (annotated tags peeled) with its most specific tag as the comment.',
+    fixable: true,
+  },
+
+  checkEdge(context, visit) {
+    const reference = visit.edge.uses.reference;
+    if (reference.kind !== 'remote-workflow' || !inScope(context.settings.scope, reference, visit.caller)) return;
+    const call: Call = {
+      visit,
+      reference,
+      name: describeCall(context.graph, visit.edge, visit.chain),
+      shared: {
+        location: { node: visit.caller.key, jobId: visit.edge.jobId, key: 'uses' },
+        chain: visit.chain,
+        mentions: chainMentions(context.graph, visit.chain),
+      },
+    };
+    if (reference.refKind === 'named') checkNamedRef(context, call);
+    else if (context.settings.verify) verifyCommit(context, call);
+  },
+};

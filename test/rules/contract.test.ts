@@ -1,0 +1,496 @@
+import nock from 'nock';
+import { evaluatePolicy } from '../../src/engine/evaluate.js';
+import type { Finding } from '../../src/engine/types.js';
+import type { CallGraph, RepoMetadata } from '../../src/graph/types.js';
+import { repoFullName } from '../../src/graph/types.js';
+import { ContractRule } from '../../src/rules/contract.js';
+import { graphOf, type RepoSpec, type World } from '../support/graph.js';
+import { policyFrom } from '../support/policy.js';
+
+const CI = '.github/workflows/ci.yml';
+const ROOT = `octo-org/app:${CI}`;
+const wf = (name: string) => `.github/workflows/${name}.yml`;
+
+function node(repo: string, name: string): string {
+  return `${repo}/${wf(name)}@{${repo}}`;
+}
+
+interface Expected {
+  severity: Finding['severity'];
+  message: string;
+  location: Finding['location'];
+  chain: string[];
+  fix?: Finding['fix'];
+  mentions: string[];
+}
+
+/** A finding as the tables write it: commits as `{owner/repo}`, the chain as `uses:` values, mentions by name. */
+function readable(finding: Finding, world: World): Expected {
+  const { severity, message, location, fix } = finding;
+  let text = JSON.stringify({
+    severity,
+    message,
+    location,
+    chain: finding.chain.map((edge) => edge.uses.raw),
+    ...(fix && { fix }),
+    mentions: finding.mentions.map(repoFullName),
+  });
+  for (const [repo, sha] of Object.entries(world.commits)) text = text.split(sha).join(`{${repo}}`).split(sha.slice(0, 7)).join(`{${repo}}`);
+  return JSON.parse(text) as Expected;
+}
+
+function repositoryOf(graph: CallGraph, fullName: string): RepoMetadata {
+  const metadata = graph.repos.get(fullName.toLowerCase());
+  if (!metadata || !('visibility' in metadata)) throw new Error(`no metadata for ${fullName}`);
+  return metadata;
+}
+
+function evaluate(graph: CallGraph, world: World, policy = 'version: 1\n'): Expected[] {
+  const evaluation = evaluatePolicy(
+    { graph, policy: policyFrom(policy), repository: repositoryOf(graph, 'octo-org/app'), now: new Date('2026-03-01T00:00:00Z') },
+    [ContractRule],
+  );
+  return evaluation.findings.map((finding) => readable(finding, world));
+}
+
+/** A workflow file: `head` (on, concurrency…) then jobs written as YAML text. */
+function file(head: string, jobs: Record<string, string>): string {
+  const body = Object.entries(jobs)
+    .map(([id, text]) => `  ${id}:\n${text.replace(/^(?=.)/gm, '    ')}`)
+    .join('');
+  return `${head}jobs:\n${body}`;
+}
+
+const RUN = 'runs-on: ubuntu-latest\nsteps:\n  - run: make\n';
+const DEPLOY = 'octo-org/shared/.github/workflows/deploy.yml@v1';
+const BUILD = 'octo-org/shared/.github/workflows/build.yml@v1';
+
+/** The callee of most cases: typed inputs (some required, some with defaults) and secrets. */
+const DEPLOY_FILE = `on:
+  workflow_call:
+    inputs:
+      config-path:
+        description: Where the deployment config lives
+        required: true
+        type: string
+      replicas:
+        required: true
+        type: number
+      dry-run:
+        type: boolean
+        default: false
+      region:
+        required: true
+        type: string
+        default: eu-west-1
+    secrets:
+      token:
+        required: true
+      optional-token:
+        required: false
+jobs:
+  deploy:
+${RUN.replace(/^(?=.)/gm, '    ')}`;
+
+function world(callerJobs: Record<string, string>, sharedFiles: Record<string, string> = {}): Record<string, RepoSpec> {
+  return {
+    'octo-org/app': { files: { [CI]: file('on: push\n', callerJobs) } },
+    'octo-org/shared': { files: { [wf('deploy')]: DEPLOY_FILE, ...sharedFiles }, tags: { v1: {} } },
+  };
+}
+
+const PASSING = `uses: ${DEPLOY}\nwith:\n  config-path: deploy.yml\n  replicas: 3\nsecrets:\n  token: \${{ secrets.DEPLOY_TOKEN }}\n`;
+const AT_CALL = { node: node('octo-org/app', 'ci'), jobId: 'call' };
+const MENTIONS = ['octo-org/app', 'octo-org/shared'];
+
+interface Case {
+  name: string;
+  repos: Record<string, RepoSpec>;
+  policy?: string;
+  findings: Expected[];
+}
+
+const valid: Case[] = [
+  {
+    name: 'every allowed keyword, required inputs and secrets passed, literals of the declared types',
+    repos: world({
+      lint: RUN,
+      call:
+        'name: Deploy\n' +
+        `uses: ${DEPLOY}\n` +
+        'needs: lint\n' +
+        "if: github.ref == 'refs/heads/main'\n" +
+        'strategy:\n  matrix:\n    target: [a, b]\n' +
+        'concurrency: deploy\n' +
+        'permissions:\n  contents: read\n' +
+        'with:\n  config-path: deploy.yml\n  replicas: 3\n  dry-run: true\n  region: 42\n' +
+        'secrets:\n  token: ${{ secrets.DEPLOY_TOKEN }}\n',
+    }),
+    findings: [],
+  },
+  {
+    name: 'secrets: inherit passes every secret; expressions are left to run time; names compare case-insensitively',
+    repos: world({
+      call: `uses: ${DEPLOY}\nwith:\n  Config-Path: \${{ inputs.path }}\n  replicas: \${{ fromJSON(vars.REPLICAS) }}\n  dry-run: \${{ github.event_name != 'push' }}\nsecrets: inherit\n`,
+    }),
+    findings: [],
+  },
+  {
+    name: 'on: workflow_call in its string, list and map forms',
+    repos: world(
+      { s: `uses: ${BUILD}\n`, l: 'uses: octo-org/shared/.github/workflows/list.yml@v1\n', m: 'uses: octo-org/shared/.github/workflows/map.yml@v1\n' },
+      {
+        [wf('build')]: file('on: workflow_call\n', { build: RUN }),
+        [wf('list')]: file('on: [push, workflow_call]\n', { build: RUN }),
+        [wf('map')]: file('on:\n  push:\n  workflow_call:\n', { build: RUN }),
+      },
+    ),
+    findings: [],
+  },
+  {
+    name: 'concurrency groups that differ, or that do not cancel in progress on both sides',
+    repos: world(
+      {
+        own: `concurrency:\n  group: \${{ github.workflow }}-\${{ github.job }}\n  cancel-in-progress: true\nuses: ${BUILD}\n`,
+        calm: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: false\nuses: ${BUILD}\n`,
+      },
+      {
+        [wf('build')]: file('on: workflow_call\n', {
+          build: `concurrency:\n  group: \${{ github.workflow }}-\${{ github.job }}\n  cancel-in-progress: true\n${RUN}`,
+          deploy: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: true\n${RUN}`,
+        }),
+      },
+    ),
+    findings: [],
+  },
+  {
+    name: 'severity off reports nothing',
+    repos: world({ call: `uses: ${DEPLOY}\nruns-on: ubuntu-latest\n` }),
+    policy: 'version: 1\nrules:\n  contract:\n    severity: off\n',
+    findings: [],
+  },
+];
+
+const invalid: Case[] = [
+  {
+    name: 'invalid references: subdirectory, missing @ref, expression',
+    repos: world({
+      sub: 'uses: octo-org/shared/.github/workflows/ci/build.yml@v1\n',
+      noref: 'uses: octo-org/shared/.github/workflows/build.yml\n',
+      expr: 'uses: ${{ inputs.workflow }}\n',
+    }),
+    findings: [
+      {
+        severity: 'error',
+        message:
+          'octo-org/shared/.github/workflows/ci/build.yml@v1 is not a valid call: Reusable workflows must sit directly in .github/workflows; ' +
+          'GitHub does not support subdirectories: move the file to .github/workflows/build.yml.',
+        location: { node: node('octo-org/app', 'ci'), jobId: 'sub', key: 'uses' },
+        chain: ['octo-org/shared/.github/workflows/ci/build.yml@v1'],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message:
+          'octo-org/shared/.github/workflows/build.yml is not a valid call: A reusable workflow in another repository needs a ref: append @<full commit SHA> (or a tag or branch).',
+        location: { node: node('octo-org/app', 'ci'), jobId: 'noref', key: 'uses' },
+        chain: ['octo-org/shared/.github/workflows/build.yml'],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: '${{ inputs.workflow }} is not a valid call: GitHub does not evaluate ${{ }} expressions in uses: write the reference literally.',
+        location: { node: node('octo-org/app', 'ci'), jobId: 'expr', key: 'uses' },
+        chain: ['${{ inputs.workflow }}'],
+        mentions: ['octo-org/app'],
+      },
+    ],
+  },
+  {
+    name: 'keywords not allowed beside uses: one finding and one fix per key',
+    repos: world({ call: `runs-on: ubuntu-latest\nenv:\n  A: b\n${PASSING}steps:\n  - run: make\n` }),
+    findings: ['runs-on', 'env', 'steps'].map((key) => ({
+      severity: 'error' as const,
+      message:
+        `The job calling ${DEPLOY} also sets ${key}, which GitHub does not allow beside uses, so it rejects the workflow. ` +
+        'A calling job takes only name, uses, with, secrets, strategy, needs, if, concurrency and permissions.',
+      location: { ...AT_CALL, key },
+      chain: [DEPLOY],
+      fix: { kind: 'remove-keys' as const, ...AT_CALL, keys: [key] },
+      mentions: MENTIONS,
+    })),
+  },
+  {
+    name: 'a callee without on: workflow_call, in each of the three forms',
+    repos: world(
+      { s: 'uses: octo-org/shared/.github/workflows/string.yml@v1\n', l: 'uses: octo-org/shared/.github/workflows/list.yml@v1\n', m: `uses: ${BUILD}\n` },
+      {
+        [wf('string')]: file('on: push\n', { build: RUN }),
+        [wf('list')]: file('on: [push, workflow_dispatch]\n', { build: RUN }),
+        [wf('build')]: file('on:\n  push:\n    branches: [main]\n', { build: RUN }),
+      },
+    ),
+    findings: (
+      [
+        ['s', 'octo-org/shared/.github/workflows/string.yml@v1'],
+        ['l', 'octo-org/shared/.github/workflows/list.yml@v1'],
+        ['m', BUILD],
+      ] as const
+    ).map(([jobId, uses]) => ({
+      severity: 'error' as const,
+      message: `${uses} cannot be called: its on: does not include workflow_call, which GitHub requires of a reusable workflow.`,
+      location: { node: node('octo-org/app', 'ci'), jobId, key: 'uses' },
+      chain: [uses],
+      mentions: MENTIONS,
+    })),
+  },
+  {
+    name: 'a callee GitHub cannot parse: the first diagnostic with its line',
+    repos: world(
+      { call: `uses: ${BUILD}\n`, other: 'uses: octo-org/shared/.github/workflows/syntax.yml@v1\n' },
+      {
+        [wf('build')]: 'on: workflow_call\njobs:\n  a:\n    runs-on: x\n  a:\n    runs-on: y\n',
+        [wf('syntax')]: 'on: workflow_call\njobs:\n  a:\n    runs-on: x\n  b: [\n',
+      },
+    ),
+    findings: [
+      {
+        severity: 'error',
+        message: `${BUILD} cannot be called: GitHub rejects the file it names (line 5: Duplicate key "a": GitHub rejects repeated keys; keep one).`,
+        location: { ...AT_CALL, key: 'uses' },
+        chain: [BUILD],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message:
+          'octo-org/shared/.github/workflows/syntax.yml@v1 cannot be called: GitHub rejects the file it names ' +
+          '(line 6: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; 1 more problem).',
+        location: { node: node('octo-org/app', 'ci'), jobId: 'other', key: 'uses' },
+        chain: ['octo-org/shared/.github/workflows/syntax.yml@v1'],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'required inputs not passed: the fix lists them with types and descriptions',
+    repos: world({ call: `uses: ${DEPLOY}\nwith:\n  dry-run: false\nsecrets: inherit\n` }),
+    findings: [
+      {
+        severity: 'error',
+        message: `${DEPLOY} requires inputs config-path (string) and replicas (number), not passed in with:, so GitHub fails the call.`,
+        location: { ...AT_CALL, key: 'with' },
+        chain: [DEPLOY],
+        fix: {
+          kind: 'add-inputs',
+          ...AT_CALL,
+          inputs: [
+            { name: 'config-path', type: 'string', description: 'Where the deployment config lives' },
+            { name: 'replicas', type: 'number' },
+          ],
+        },
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'inputs the callee does not declare, and literals of the wrong type',
+    repos: world({
+      call:
+        `uses: ${DEPLOY}\n` +
+        'with:\n  config-path: [a, b]\n  replicas: "3"\n  dry-run: "true"\n  region: eu\n  verbose: true\n' +
+        'secrets: inherit\n',
+    }),
+    findings: [
+      {
+        severity: 'error',
+        message: `Input config-path of ${DEPLOY} is a string, but with: passes a list, so GitHub rejects the call.`,
+        location: { ...AT_CALL, key: 'with', name: 'config-path' },
+        chain: [DEPLOY],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: `Input replicas of ${DEPLOY} is a number, but with: passes the string "3", so GitHub rejects the call. GitHub does not convert strings to numbers: remove the quotes.`,
+        location: { ...AT_CALL, key: 'with', name: 'replicas' },
+        chain: [DEPLOY],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: `Input dry-run of ${DEPLOY} is a boolean, but with: passes the string "true", so GitHub rejects the call. GitHub does not convert strings to booleans: remove the quotes.`,
+        location: { ...AT_CALL, key: 'with', name: 'dry-run' },
+        chain: [DEPLOY],
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: `${DEPLOY} declares no input verbose, so GitHub rejects the call. It declares config-path, replicas, dry-run and region.`,
+        location: { ...AT_CALL, key: 'with', name: 'verbose' },
+        chain: [DEPLOY],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'required secrets missing, with no secrets: and with a map; secrets the callee does not declare',
+    repos: world({
+      none: `uses: ${DEPLOY}\nwith:\n  config-path: a\n  replicas: 1\n`,
+      map: `uses: ${DEPLOY}\nwith:\n  config-path: a\n  replicas: 1\nsecrets:\n  optional-token: \${{ secrets.A }}\n  npm-token: \${{ secrets.NPM }}\n`,
+    }),
+    findings: [
+      {
+        severity: 'error',
+        message: `${DEPLOY} requires secret token, not passed in secrets:, so GitHub fails the call.`,
+        location: { node: node('octo-org/app', 'ci'), jobId: 'none', key: 'uses' },
+        chain: [DEPLOY],
+        fix: { kind: 'add-secrets', node: node('octo-org/app', 'ci'), jobId: 'none', secrets: ['token'] },
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: `${DEPLOY} requires secret token, not passed in secrets:, so GitHub fails the call.`,
+        location: { node: node('octo-org/app', 'ci'), jobId: 'map', key: 'secrets' },
+        chain: [DEPLOY],
+        fix: { kind: 'add-secrets', node: node('octo-org/app', 'ci'), jobId: 'map', secrets: ['token'] },
+        mentions: MENTIONS,
+      },
+      {
+        severity: 'error',
+        message: `${DEPLOY} declares no secret npm-token, so GitHub rejects the call. It declares token and optional-token.`,
+        location: { node: node('octo-org/app', 'ci'), jobId: 'map', key: 'secrets', name: 'npm-token' },
+        chain: [DEPLOY],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'the same cancelling concurrency group in the calling job and a called job',
+    repos: world(
+      { call: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: true\nuses: ${BUILD}\n` },
+      { [wf('build')]: file('on: workflow_call\n', { build: RUN, ship: `concurrency:\n  group: \${{github.workflow}}-deploy\n  cancel-in-progress: true\n${RUN}` }) },
+    ),
+    findings: [
+      {
+        severity: 'warning',
+        message:
+          `The job calling ${BUILD} and job ship of the called workflow both use concurrency group \${{ github.workflow }}-deploy with cancel-in-progress: true. ` +
+          "A called workflow sees its caller's github.workflow, so the group is the same and starting the called workflow cancels the caller.",
+        location: { ...AT_CALL, key: 'concurrency' },
+        chain: [BUILD],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'the same cancelling concurrency group at the workflow level of caller and callee',
+    repos: {
+      'octo-org/app': {
+        files: { [CI]: file('on: push\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { call: `uses: ${BUILD}\n` }) },
+      },
+      'octo-org/shared': {
+        files: { [wf('build')]: file('on: workflow_call\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { build: RUN }) },
+        tags: { v1: {} },
+      },
+    },
+    findings: [
+      {
+        severity: 'warning',
+        message:
+          `The workflow of the job calling ${BUILD} and the called workflow both use concurrency group \${{ github.workflow }}-\${{ github.ref }} with cancel-in-progress: true. ` +
+          "A called workflow sees its caller's github.workflow, so the group is the same and starting the called workflow cancels the caller.",
+        location: AT_CALL,
+        chain: [BUILD],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
+    name: 'two levels down: a broken call inside a called workflow is reported with its chain',
+    repos: {
+      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `uses: ${BUILD}\n` }) } },
+      'octo-org/shared': { files: { [wf('build')]: file('on: workflow_call\n', { release: 'runs-on: ubuntu-latest\nuses: octo-org/lib/.github/workflows/release.yml@main\n' }) }, tags: { v1: {} } },
+      'octo-org/lib': {
+        visibility: 'private',
+        accessLevel: 'organization',
+        files: { [wf('release')]: 'on:\n  workflow_call:\n    inputs:\n      version:\n        type: string\n        required: true\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n' },
+      },
+    },
+    findings: [
+      {
+        severity: 'error',
+        message:
+          `The job calling octo-org/lib/.github/workflows/release.yml@main (called by job release in ${BUILD}) also sets runs-on, which GitHub does not allow ` +
+          'beside uses, so it rejects the workflow. A calling job takes only name, uses, with, secrets, strategy, needs, if, concurrency and permissions.',
+        location: { node: node('octo-org/shared', 'build'), jobId: 'release', key: 'runs-on' },
+        chain: [BUILD, 'octo-org/lib/.github/workflows/release.yml@main'],
+        fix: { kind: 'remove-keys', node: node('octo-org/shared', 'build'), jobId: 'release', keys: ['runs-on'] },
+        mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
+      },
+      {
+        severity: 'error',
+        message: `octo-org/lib/.github/workflows/release.yml@main (called by job release in ${BUILD}) requires input version (string), not passed in with:, so GitHub fails the call.`,
+        location: { node: node('octo-org/shared', 'build'), jobId: 'release', key: 'uses' },
+        chain: [BUILD, 'octo-org/lib/.github/workflows/release.yml@main'],
+        fix: { kind: 'add-inputs', node: node('octo-org/shared', 'build'), jobId: 'release', inputs: [{ name: 'version', type: 'string' }] },
+        mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
+      },
+    ],
+  },
+];
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe('ContractRule', () => {
+  describe('valid', () => {
+    it.each(valid)('$name', async ({ repos, policy, findings }) => {
+      const { graph, world: built } = await graphOf(repos, [ROOT]);
+      expect(evaluate(graph, built, policy)).toEqual(findings);
+    });
+  });
+
+  describe('invalid', () => {
+    it.each(invalid)('$name', async ({ repos, policy, findings }) => {
+      const { graph, world: built } = await graphOf(repos, [ROOT]);
+      expect(evaluate(graph, built, policy)).toEqual(findings);
+    });
+  });
+
+  it('does not throw on broken graphs: missing files and repositories, loops, an empty uses', async () => {
+    const { graph, world: built } = await graphOf(
+      {
+        'octo-org/app': {
+          files: {
+            [CI]: file('on: push\n', {
+              missing: 'uses: octo-org/shared/.github/workflows/missing.yml@v1\n',
+              gone: 'uses: ghost/gone/.github/workflows/build.yml@v1\n',
+              empty: "uses: ''\n",
+              loop: 'uses: ./.github/workflows/loop.yml\n',
+            }),
+            [wf('loop')]: file('on: workflow_call\n', { again: 'uses: ./.github/workflows/loop.yml\n' }),
+          },
+        },
+        'octo-org/shared': { files: {}, tags: { v1: {} } },
+      },
+      [ROOT],
+    );
+    expect(graph.edges.map((edge) => edge.error?.kind ?? edge.uses.reference.kind)).toEqual([
+      'file-not-found',
+      'repo-not-found',
+      'invalid',
+      'local-workflow',
+      'local-workflow',
+    ]);
+    expect(evaluate(graph, built)).toEqual([
+      {
+        severity: 'error',
+        message: "(empty uses) is not a valid call: uses is empty: write owner/repo/.github/workflows/<file>.yml@<ref>, ./.github/workflows/<file>.yml or $/.github/workflows/<file>.yml.",
+        location: { node: node('octo-org/app', 'ci'), jobId: 'empty', key: 'uses' },
+        chain: [''],
+        mentions: ['octo-org/app'],
+      },
+    ]);
+  });
+});

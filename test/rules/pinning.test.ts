@@ -1,0 +1,400 @@
+import nock from 'nock';
+import { evaluatePolicy } from '../../src/engine/evaluate.js';
+import type { Finding, Fix, RefFacts } from '../../src/engine/types.js';
+import { repoFullName, type CallGraph, type RepoMetadata } from '../../src/graph/types.js';
+import { mostSpecificTag, PinningRule } from '../../src/rules/pinning.js';
+import { FakeGitHub } from '../support/fake-github.js';
+import { buildWorld, resolveWorld, type RepoSpec } from '../support/graph.js';
+import { policyFrom } from '../support/policy.js';
+
+const APP = 'octo-org/app';
+const LIB = 'other/lib';
+const SHARED = 'octo-org/shared';
+const CI = '.github/workflows/ci.yml';
+const TEST = '.github/workflows/test.yml';
+const NOW = new Date('2026-08-01T00:00:00Z');
+const wf = (name: string): string => `.github/workflows/${name}.yml`;
+
+const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('')}`;
+const callable = (...calls: string[]): string =>
+  `on: workflow_call\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('') || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
+
+/** Commits by repository (`owner/name`) and by the names cases give extra commits. */
+type Commits = Record<string, string>;
+
+function view(finding: Finding) {
+  const { ruleId, severity, message, location, fix } = finding;
+  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
+}
+
+function metadata(graph: CallGraph, fullName: string): RepoMetadata {
+  const found = graph.repos.get(fullName);
+  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
+  return found;
+}
+
+const at = (commits: Commits, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${commits[repo]}`;
+
+/** Facts for one repository, as the online gathering would hand them to the rules. */
+function facts(repo: string, tagsByCommit: [string, string[]][], reachable: [string, boolean][]): Map<string, RefFacts> {
+  return new Map([[repo, { tagsByCommit: new Map(tagsByCommit), reachable: new Map(reachable) }]]);
+}
+
+interface Case {
+  name: string;
+  /** Called repositories, built first so callers can pin their commits. */
+  callees: Record<string, RepoSpec>;
+  /** More commits made after the callees (impostors), by name. */
+  extra?: (gh: FakeGitHub, commits: Commits) => Commits;
+  /** The top-level file of octo-org/app, given every commit. */
+  ci: (commits: Commits) => string;
+  policy?: string;
+  refFacts?: (commits: Commits) => Map<string, RefFacts>;
+  expected: (commits: Commits, gh: FakeGitHub) => ReturnType<typeof view>[];
+}
+
+async function run(entry: Pick<Case, 'callees' | 'extra' | 'ci' | 'policy' | 'refFacts'>, roots = [`${APP}:${CI}`]) {
+  const gh = new FakeGitHub();
+  const called = buildWorld(entry.callees, gh).commits;
+  const commits: Commits = { ...called, ...entry.extra?.(gh, called) };
+  const app = buildWorld({ [APP]: { files: { [CI]: entry.ci(commits), [wf('lint')]: callable(), [wf('broken')]: 'on: workflow_call\njobs:\n  a: [unclosed\n', [wf('bad')]: 'jobs: [\n' } } }, gh);
+  Object.assign(commits, app.commits);
+  const graph = await resolveWorld({ gh, commits }, roots);
+  const evaluation = evaluatePolicy(
+    { graph, policy: policyFrom(entry.policy ?? POLICY), repository: metadata(graph, APP), refFacts: entry.refFacts?.(commits) ?? new Map(), now: NOW },
+    [PinningRule],
+  );
+  return { findings: evaluation.findings.map(view), commits, gh };
+}
+
+const POLICY = 'version: 1\nrules:\n  pinning:\n    require: sha\n    scope: external\n    verify: true\n';
+const policyWith = (options: string): string => `version: 1\nrules:\n  pinning:\n${options}`;
+
+const RELEASES = 'other/releases';
+/** Each called repository has one commit on main: other/lib's is tagged v1, v1.2 and v1.2.3, other/releases' v2.0.0 (annotated). */
+const CALLEES: Record<string, RepoSpec> = {
+  [LIB]: { files: { [TEST]: callable() }, tags: { v1: {}, 'v1.2': {}, 'v1.2.3': {} } },
+  [RELEASES]: { files: { [TEST]: callable() }, tags: { 'v2.0.0-rc.1': {}, 'v2.0.0': { annotated: true }, v2: {} } },
+  [SHARED]: { files: { [wf('build')]: callable(`${LIB}/${TEST}@v1`) }, tags: { v1: {} } },
+};
+const LIB_TAGS = ['v1', 'v1.2.3', 'v1.2'];
+const libFacts = (reachable: boolean) => (commits: Commits) => facts('other/lib', [[commits[LIB]!, LIB_TAGS]], [[commits[LIB]!, reachable]]);
+
+const RERUN = 'a re-run of all jobs runs whatever it points to then.';
+
+const valid: Case[] = [
+  {
+    name: 'a full SHA, reachable, with a comment naming a tag at that commit',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]} # v1.2.3`),
+    refFacts: libFacts(true),
+    expected: () => [],
+  },
+  {
+    name: 'scope external: a tag of the caller’s own owner (compared case-insensitively)',
+    callees: { [SHARED]: { files: { [wf('build')]: callable() }, tags: { v1: {} } } },
+    ci: () => caller(`${SHARED}/.github/workflows/build.yml@v1`, 'Octo-Org/shared/.github/workflows/build.yml@main'),
+    expected: () => [],
+  },
+  {
+    name: 'scope all: ./ and $/ calls run at the caller’s commit and count as pinned',
+    callees: {},
+    ci: () => caller('./.github/workflows/lint.yml', '$/.github/workflows/lint.yml'),
+    policy: policyWith('    scope: all\n'),
+    expected: () => [],
+  },
+  {
+    name: 'require ref: a tag is enough',
+    callees: CALLEES,
+    ci: () => caller(`${LIB}/${TEST}@v1.2.3`),
+    policy: policyWith('    require: ref\n'),
+    expected: () => [],
+  },
+  {
+    name: 'require any without verify: even a branch',
+    callees: CALLEES,
+    ci: () => caller(`${LIB}/${TEST}@main`),
+    policy: policyWith('    require: any\n    verify: false\n'),
+    expected: () => [],
+  },
+  {
+    name: 'verify off: an unreachable commit and a wrong comment pass',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]} # v9`),
+    policy: policyWith('    verify: false\n'),
+    refFacts: libFacts(false),
+    expected: () => [],
+  },
+];
+
+const pinFix = (node: string, jobId: string, uses: string, comment: string): Fix => ({ kind: 'replace-uses', node, jobId, uses, comment });
+
+const invalid: Case[] = [
+  {
+    name: 'a tag, pinned by the fix to its commit and its most specific tag',
+    callees: CALLEES,
+    ci: () => caller(`${LIB}/${TEST}@v1`),
+    refFacts: libFacts(true),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: ['other/lib/.github/workflows/test.yml@v1'],
+        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'an annotated tag: the fix pins the peeled commit, never the tag object, named by the release over its prerelease',
+    callees: CALLEES,
+    ci: () => caller(`${RELEASES}/${TEST}@v2`),
+    refFacts: (c) => facts('other/releases', [[c[RELEASES]!, ['v2', 'v2.0.0-rc.1', 'v2.0.0']]], []),
+    expected: (c, gh) => {
+      expect(gh.repo(RELEASES).tags.get('v2.0.0')).not.toBe(c[RELEASES]);
+      return [
+        {
+          ruleId: 'pinning',
+          severity: 'error',
+          message: `other/releases/.github/workflows/test.yml@v2 is not pinned to a full 40-character commit SHA: the tag v2 can be moved to other code by anyone who can push to other/releases, and ${RERUN}`,
+          location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+          chain: ['other/releases/.github/workflows/test.yml@v2'],
+          fix: pinFix(at(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
+          mentions: ['octo-org/app', 'other/releases'],
+        },
+      ];
+    },
+  },
+  {
+    name: 'an annotated tag without facts: the comment falls back to the ref as written',
+    callees: CALLEES,
+    ci: () => caller(`${RELEASES}/${TEST}@v2.0.0`),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/releases/.github/workflows/test.yml@v2.0.0 is not pinned to a full 40-character commit SHA: the tag v2.0.0 can be moved to other code by anyone who can push to other/releases, and ${RERUN}`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: ['other/releases/.github/workflows/test.yml@v2.0.0'],
+        fix: pinFix(at(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
+        mentions: ['octo-org/app', 'other/releases'],
+      },
+    ],
+  },
+  {
+    name: 'a branch under require sha: the comment falls back to the branch when no tag is at its commit',
+    callees: CALLEES,
+    ci: () => caller(`${LIB}/${TEST}@main`),
+    refFacts: (c) => facts('other/lib', [], [[c[LIB]!, true]]),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@main is not pinned to a full 40-character commit SHA: the branch main can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: ['other/lib/.github/workflows/test.yml@main'],
+        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'main'),
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'a branch under require ref',
+    callees: CALLEES,
+    ci: () => caller(`${LIB}/${TEST}@main`),
+    policy: policyWith('    require: ref\n'),
+    refFacts: libFacts(true),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@main uses the branch main, which moves with every push: ${RERUN} Use a tag or a full commit SHA.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: ['other/lib/.github/workflows/test.yml@main'],
+        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'scope all: the caller’s own owner must pin too',
+    callees: { [SHARED]: { files: { [wf('build')]: callable() }, tags: { v1: {} } } },
+    ci: () => caller(`${SHARED}/.github/workflows/build.yml@v1`),
+    policy: policyWith('    scope: all\n'),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `octo-org/shared/.github/workflows/build.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to octo-org/shared, and ${RERUN}`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: ['octo-org/shared/.github/workflows/build.yml@v1'],
+        fix: pinFix(at(c, APP, CI), 'call0', `octo-org/shared/.github/workflows/build.yml@${c[SHARED]}`, 'v1'),
+        mentions: ['octo-org/app', 'octo-org/shared'],
+      },
+    ],
+  },
+  {
+    name: 'an unpinned call two levels down (external to the workflow that makes it), reported with its chain',
+    callees: CALLEES,
+    ci: () => caller(`${SHARED}/.github/workflows/build.yml@v1`),
+    refFacts: libFacts(true),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message:
+          'other/lib/.github/workflows/test.yml@v1 (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1) is not pinned to a full 40-character commit SHA: ' +
+          `the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
+        location: { node: at(c, SHARED, wf('build')), jobId: 'call0', key: 'uses' },
+        chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@v1'],
+        fix: pinFix(at(c, SHARED, wf('build')), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify: an impostor commit, readable through the repository but reachable from none of its branches or tags',
+    callees: CALLEES,
+    extra: (gh) => ({ impostor: gh.impostor(LIB, { [TEST]: callable() }) }),
+    ci: (c) => caller(`${LIB}/${TEST}@${c.impostor}`),
+    refFacts: (c) => facts('other/lib', [[c[LIB]!, LIB_TAGS]], [[c.impostor!, false]]),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@${c.impostor} pins a commit that is not reachable from any branch or tag of other/lib: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c.impostor}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify: no facts about the repository is a warning, not a pass',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]}`),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'warning',
+        message: `other/lib/.github/workflows/test.yml@${c[LIB]} could not be verified: whether its commit is reachable from a branch or tag of other/lib is unknown, so an impostor commit from a fork cannot be ruled out.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify: a version comment naming no tag at the commit lists the tags there and fixes the comment',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]} # v1.2.4`),
+    refFacts: libFacts(true),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@${c[LIB]} has the version comment v1.2.4, but the tag v1.2.4 of other/lib is not at that commit (tags at it: v1.2.3, v1.2, v1): the comment misleads reviewers about the version that runs.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
+        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify: a version comment on a commit no tag points at, with an upper-case SHA',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]!.toUpperCase()} # v1`),
+    refFacts: (c) => facts('other/lib', [], [[c[LIB]!, true]]),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@${c[LIB]!.toUpperCase()} has the version comment v1, but the tag v1 of other/lib is not at that commit (no tag points at it): the comment misleads reviewers about the version that runs.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c[LIB]!.toUpperCase()}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify applies under require any',
+    callees: CALLEES,
+    ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]}`),
+    policy: policyWith('    require: any\n    severity: warning\n'),
+    refFacts: libFacts(false),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'warning',
+        message: `other/lib/.github/workflows/test.yml@${c[LIB]} pins a commit that is not reachable from any branch or tag of other/lib: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
+        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+];
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe('pinning', () => {
+  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
+    const { findings, commits, gh } = await run(entry);
+    expect(findings).toEqual(entry.expected(commits, gh));
+  });
+
+  it('does not throw on a graph with broken nodes; an unreadable pinned callee is left to resolution', async () => {
+    const missing = 'f'.repeat(40);
+    const { findings, commits } = await run(
+      {
+        callees: CALLEES,
+        ci: () =>
+          caller(
+            './.github/workflows/broken.yml',
+            './.github/workflows/missing.yml',
+            `${LIB}/.github/workflows/sub/x.yml@v1`,
+            '${{ inputs.target }}',
+            `${LIB}/${TEST}@${missing}`,
+            `${LIB}/.github/workflows/gone.yml@v1`,
+          ),
+      },
+      [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`],
+    );
+    expect(findings).toEqual([
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/gone.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
+        location: { node: at(commits, APP, CI), jobId: 'call5', key: 'uses' },
+        chain: ['other/lib/.github/workflows/gone.yml@v1'],
+        fix: pinFix(at(commits, APP, CI), 'call5', `other/lib/.github/workflows/gone.yml@${commits[LIB]}`, 'v1'),
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ]);
+  });
+});
+
+describe('mostSpecificTag', () => {
+  it.each<[string, string[], string | undefined]>([
+    ['more components first', ['v1', 'v1.2', 'v1.2.3'], 'v1.2.3'],
+    ['whatever the order given', ['v1.2.3', 'v1', 'v1.2'], 'v1.2.3'],
+    ['a release before its prerelease', ['v1.2.3-rc.1', 'v1.2.3'], 'v1.2.3'],
+    ['numeric components compare as numbers', ['v1.9.0', 'v1.10.0'], 'v1.10.0'],
+    ['numbers beyond 2^53 compare exactly', ['v9007199254740993.0.0', 'v9007199254740992.0.0'], 'v9007199254740993.0.0'],
+    ['numeric prerelease identifiers compare as numbers', ['v2.0.0-rc.2', 'v2.0.0-rc.10'], 'v2.0.0-rc.10'],
+    ['a longer prerelease ranks above its prefix', ['v2.0.0-alpha', 'v2.0.0-alpha.1'], 'v2.0.0-alpha.1'],
+    ['alphanumeric identifiers rank above numeric ones', ['v2.0.0-1', 'v2.0.0-alpha'], 'v2.0.0-alpha'],
+    ['build metadata does not count', ['v1.2.3+build.7', 'v1.2.3'], 'v1.2.3'],
+    ['versions without v count', ['1.2.3', 'v1.2'], '1.2.3'],
+    ['version tags before other names', ['latest', 'v1'], 'v1'],
+    ['other names by name', ['stable', 'latest'], 'latest'],
+    ['nothing for no tags', [], undefined],
+  ])('%s', (_what, tags, expected) => {
+    expect(mostSpecificTag(tags)).toBe(expected);
+  });
+});
