@@ -603,7 +603,20 @@ function treeEntryView(files: Map<string, FakeFile>, path: string): object | nul
   if (file !== undefined) return { __typename: 'TreeEntry', name, path, type: 'blob', object: blobView(file) };
   const isDirectory = [...files.keys()].some((candidate) => candidate.startsWith(`${path}/`));
   if (!isDirectory) return null;
-  return { __typename: 'TreeEntry', name, path, type: 'tree', object: { __typename: 'Tree', oid: hashOf(`tree:${path}`) } };
+  return { __typename: 'TreeEntry', name, path, type: 'tree', object: treeView(files, path) };
+}
+
+/** A directory: its entries directly under `path`, sorted by name as git does. */
+function treeView(files: Map<string, FakeFile>, path: string): object {
+  const names = new Set<string>();
+  for (const candidate of files.keys()) {
+    if (candidate.startsWith(`${path}/`)) names.add(candidate.slice(path.length + 1).split('/')[0] ?? '');
+  }
+  return {
+    __typename: 'Tree',
+    oid: hashOf(`tree:${path}`),
+    entries: () => [...names].sort(compareNames).map((name) => treeEntryView(files, `${path}/${name}`)),
+  };
 }
 
 function blobView(file: FakeFile): object {
