@@ -1,0 +1,338 @@
+// The check run's lifecycle for one commit under review: created in progress at once, always completed —
+// with the policy's verdict, or, when anything goes wrong, with a failure that says what (fail closed).
+import type { ProbotOctokit } from 'probot';
+import { LayeredCacheStore } from '../cache/layered.js';
+import { runEvaluation, type EvaluationRun } from '../engine/run.js';
+import type { RepoMetadata } from '../graph/types.js';
+import type { Logger } from '../log.js';
+import { loadEffectivePolicy, type EffectivePolicy } from '../policy/load.js';
+import { formatPolicyDiagnostic } from '../policy/parse.js';
+import { annotationBatches, renderCheckRun, renderFailure, renderNoWorkflowChanges, type CheckRunReport } from '../report/check-run.js';
+import { GitHubSource } from '../source/github.js';
+import { GitHubPolicyFiles } from '../source/policy-files.js';
+import type { WardenServices } from '../services.js';
+import type { ResolvedRefs } from '../state/store.js';
+import { formatUses } from '../workflow/uses.js';
+import { PIN_ALL_ACTION } from './pin-all.js';
+import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy } from './policy-review.js';
+import { buildSuggestionReview, postSuggestionReview } from './review.js';
+import { touchedLines } from './diff.js';
+import { listComparedFiles, listPullRequestFiles, readWorkflowDirectory, selectRoots, workflowChanges, type ChangedFile } from './workflows.js';
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** A commit to check: a pull request's head, or a merge group's. */
+export interface EvaluationTarget {
+  repository: RepoMetadata;
+  headSha: string;
+  baseSha: string;
+  /** Absent for merge groups. */
+  pull?: { number: number };
+  /** Present for merge groups: what a re-run needs to evaluate the same change again. */
+  mergeGroup?: { base: string; head: string; ref: string };
+  /** Identifies the series of evaluations whose newest result must win, e.g. `octo-org/app#7`. */
+  subject: string;
+}
+
+export interface EvaluationEnvironment {
+  octokit: Octokit;
+  log: Logger;
+  services: WardenServices;
+  /** The app's bot login (`slug[bot]`), to recognise its own review comments; undefined when unknown. */
+  botLogin: () => Promise<string | undefined>;
+}
+
+class EvaluationTimeout extends Error {}
+
+/** Creates the check run, evaluates, and completes the check run whatever happens. */
+export async function evaluateTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<void> {
+  const { octokit, log, services } = environment;
+  const { owner, name } = target.repository.repo;
+  const started = services.now();
+  const created = await octokit.rest.checks.create({
+    owner,
+    repo: name,
+    name: services.config.checkName,
+    head_sha: target.headSha,
+    status: 'in_progress',
+    started_at: started.toISOString(),
+    external_id: JSON.stringify(target.pull ? { pull: target.pull.number } : { mergeGroup: target.mergeGroup }),
+  });
+  const checkRunId = created.data.id;
+  const sequence = await services.state.beginEvaluation(target.subject);
+  let report: CompletedReport;
+  let pinnable = false;
+  try {
+    const outcome = await withTimeout(evaluate(environment, target), services.config.evaluationTimeoutMs);
+    report = outcome.report;
+    pinnable = outcome.pinnable;
+  } catch (error) {
+    report = failureReport(error, services.config.evaluationTimeoutMs);
+    log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
+  }
+  if (!(await services.state.isLatest(target.subject, sequence))) {
+    report = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
+    pinnable = false;
+  }
+  await completeCheckRun(octokit, { owner, repo: name, checkRunId, report, pinnable, completedAt: services.now() }, log);
+}
+
+interface Outcome {
+  report: CompletedReport;
+  pinnable: boolean;
+}
+
+/** A report, or the note of an evaluation a newer one superseded. */
+type CompletedReport = Omit<CheckRunReport, 'conclusion'> & { conclusion: CheckRunReport['conclusion'] | 'cancelled' };
+
+export type Analysis = { files: ChangedFile[] } & (
+  | { kind: 'no-workflow-changes' }
+  | { kind: 'invalid-policy'; effective: EffectivePolicy }
+  | { kind: 'evaluated'; effective: EffectivePolicy; run: EvaluationRun }
+);
+
+/** Reads what changed, the policy in force and the call graph, and evaluates: no writes to GitHub. */
+export async function analyzeTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
+  const { octokit, log, services } = environment;
+  const repo = target.repository.repo;
+  const files = target.pull
+    ? await listPullRequestFiles(octokit, repo, target.pull.number)
+    : await listComparedFiles(octokit, repo, target.baseSha, target.headSha);
+  const changes = workflowChanges(files);
+  if (changes.changed.length === 0 && changes.removed.length === 0) return { kind: 'no-workflow-changes', files };
+
+  const [directory, effective] = await Promise.all([
+    readWorkflowDirectory(octokit, repo, target.headSha),
+    loadEffectivePolicy({
+      source: new GitHubPolicyFiles({ octokit, logger: log }),
+      owner: repo.owner,
+      repository: target.repository,
+      baseCommit: target.baseSha,
+      orgPolicyRepo: services.config.orgPolicyRepo,
+      path: services.config.policyPath,
+    }),
+  ]);
+  if (!effective.policy) return { kind: 'invalid-policy', effective, files };
+  const roots = selectRoots(changes, directory);
+  if (roots.length === 0) return { kind: 'no-workflow-changes', files };
+
+  const run = await runEvaluation({
+    roots: roots.map((file) => ({ repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
+    repository: target.repository,
+    policy: effective.policy,
+    source: new GitHubSource({ octokit, host: services.config.host, logger: log }),
+    cache: new LayeredCacheStore({ durable: services.cache, logger: log }),
+    limits: services.config.limits,
+    now: services.now(),
+    logger: log,
+  });
+  return { kind: 'evaluated', files, effective, run };
+}
+
+async function evaluate(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Outcome> {
+  const { log, services } = environment;
+  const analysis = await analyzeTarget(environment, target);
+  const outcome = await evaluationOutcome(environment, target, analysis);
+  const proposal = isPolicyRepository(services, target) ? analysis.files.find((file) => file.filename === services.config.policyPath) : undefined;
+  if (!proposal) return outcome;
+  log.info({ subject: target.subject, status: proposal.status }, 'pull request changes the organization policy');
+  return { ...outcome, report: await withPolicyReview(environment, target, outcome.report, proposal.status === 'removed') };
+}
+
+async function evaluationOutcome(environment: EvaluationEnvironment, target: EvaluationTarget, analysis: Analysis): Promise<Outcome> {
+  const { log, services } = environment;
+  if (analysis.kind === 'no-workflow-changes') return { report: renderNoWorkflowChanges(), pinnable: false };
+  if (analysis.kind === 'invalid-policy') return { report: invalidPolicyReport(analysis.effective), pinnable: false };
+  const { run, effective, files } = analysis;
+  const movedRefs = await trackResolvedRefs(services, target.subject, run);
+  const report = renderCheckRun({
+    graph: run.graph,
+    evaluation: run.evaluation,
+    repository: target.repository,
+    policy: { description: describePolicy(effective) },
+    movedRefs,
+    notes: effective.notes,
+  });
+  if (target.pull) await suggestFixes(environment, target, files, run);
+  const pinnable = target.pull !== undefined && run.evaluation.findings.some((finding) => finding.fix?.kind === 'replace-uses');
+  log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
+  return { report, pinnable };
+}
+
+function isPolicyRepository(services: WardenServices, target: EvaluationTarget): boolean {
+  return target.pull !== undefined && target.repository.repo.name.toLowerCase() === services.config.orgPolicyRepo.toLowerCase();
+}
+
+/**
+ * A pull request to the org policy file: its validation (annotations at the bad lines, rule `policy`) and
+ * the dry run across the installation's repositories join the check. The policy in force stays the one on
+ * the default branch until the pull request is merged.
+ */
+async function withPolicyReview(environment: EvaluationEnvironment, target: EvaluationTarget, report: CompletedReport, removed: boolean): Promise<CompletedReport> {
+  const { octokit, log, services } = environment;
+  const { repo } = target.repository;
+  const path = services.config.policyPath;
+  if (removed) {
+    const note = `### Proposed workflow policy\nThis pull request deletes \`${path}\`: once merged, every repository falls back to the recommended preset (unless this repository is not the organization's policy repository).`;
+    return { ...report, summary: `${report.summary}\n\n${note}` };
+  }
+  const [file] = await new GitHubPolicyFiles({ octokit, logger: log }).readPolicyFiles([{ repo, ref: target.headSha, path }]);
+  if (!file || !('found' in file) || !file.found) {
+    return { ...report, conclusion: 'failure', summary: `${report.summary}\n\n### Proposed workflow policy\nThe proposed \`${path}\` could not be read at ${target.headSha.slice(0, 7)}; re-run the check.` };
+  }
+  const review = await reviewProposedPolicy({
+    octokit,
+    org: repo.owner,
+    policyRepo: target.repository,
+    proposed: { text: file.text, path, commit: target.headSha },
+    config: services.config,
+    cache: services.cache,
+    now: services.now(),
+    log,
+    budget: { ...DEFAULT_REVIEW_BUDGET, timeMs: Math.floor(services.config.evaluationTimeoutMs / 2) },
+  });
+  const annotations = review.diagnostics.map((diagnostic) => ({
+    path,
+    start_line: diagnostic.line,
+    end_line: Math.max(diagnostic.line, diagnostic.endLine - (diagnostic.endColumn === 1 && diagnostic.endLine > diagnostic.line ? 1 : 0)),
+    annotation_level: 'failure' as const,
+    title: 'policy: invalid workflow policy',
+    message: diagnostic.message,
+  }));
+  return {
+    ...report,
+    ...(review.diagnostics.length > 0 && { conclusion: 'failure', title: `Invalid workflow policy: ${review.diagnostics.length} problem${review.diagnostics.length === 1 ? '' : 's'}` }),
+    summary: `${report.summary}\n\n${renderPolicyReview(review, { redactPrivate: target.repository.visibility === 'public' })}`,
+    annotations: [...annotations, ...report.annotations],
+  };
+}
+
+/** Posts the fixes on lines the pull request touched as one review of suggested changes. */
+async function suggestFixes(environment: EvaluationEnvironment, target: EvaluationTarget, files: ChangedFile[], run: EvaluationRun): Promise<void> {
+  const { octokit, log } = environment;
+  const review = buildSuggestionReview({
+    graph: run.graph,
+    findings: run.evaluation.findings,
+    touched: touchedLines(files),
+    rootPaths: run.graph.roots.map((key) => run.graph.nodes.get(key)?.address.path ?? ''),
+  });
+  if (review.comments.length === 0 || !target.pull) return;
+  const botLogin = await environment.botLogin();
+  if (!botLogin) {
+    log.warn('the app’s own login is unknown: suggested changes are not posted, so none is posted twice');
+    return;
+  }
+  // Never throws: the check is the verdict, suggestions are a convenience.
+  await postSuggestionReview(octokit, {
+    owner: target.repository.repo.owner,
+    repo: target.repository.repo.name,
+    pullNumber: target.pull.number,
+    headSha: target.headSha,
+    review,
+    botLogin,
+    logger: log,
+  });
+}
+
+/** The re-run hazard: refs resolved now against the previous evaluation of the same subject. */
+async function trackResolvedRefs(services: WardenServices, subject: string, run: EvaluationRun) {
+  const current: ResolvedRefs = {};
+  for (const edge of run.graph.edges) {
+    const reference = edge.uses.reference;
+    if (reference.kind !== 'remote-workflow' || !edge.resolvedRef) continue;
+    current[formatUses(reference)] = edge.resolvedRef.commit;
+  }
+  const previous = await services.state.previousRefs(subject);
+  await services.state.saveRefs(subject, current);
+  return Object.entries(current).flatMap(([call, commit]) => {
+    const before = previous?.[call];
+    return before !== undefined && before !== commit ? [{ call, from: before, to: commit }] : [];
+  });
+}
+
+function describePolicy(effective: EffectivePolicy): string {
+  const { org, repo, preset } = effective.origin;
+  const file = (origin: { repo: string; commit: string; path: string }) => `${origin.repo}@${origin.commit.slice(0, 7)} ${origin.path}`;
+  const parts = [org ? file(org) : `the ${preset ?? 'recommended'} preset (no organization policy)`];
+  if (repo) parts.push(`tightened by ${file(repo)}`);
+  return parts.join(', ');
+}
+
+function invalidPolicyReport(effective: EffectivePolicy): CheckRunReport {
+  return renderFailure({
+    reason: 'The workflow policy is invalid, so nothing was evaluated (the check fails closed).',
+    detail: effective.diagnostics.map(formatPolicyDiagnostic).join('\n'),
+  });
+}
+
+function failureReport(error: unknown, timeoutMs: number): CheckRunReport {
+  if (error instanceof EvaluationTimeout) {
+    return renderFailure({ reason: `The evaluation took longer than ${Math.round(timeoutMs / 1000)} seconds and was stopped.`, detail: 'GitHub may be slow or rate-limiting the app. Re-run the check.' });
+  }
+  const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
+  const what = status ? `GitHub answered ${status}` : 'an unexpected error occurred';
+  return renderFailure({ reason: `The evaluation could not finish: ${what}.`, detail: 'Nothing was approved. Re-run the check; if it keeps failing, the app’s logs have the details.' });
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EvaluationTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Completion {
+  owner: string;
+  repo: string;
+  checkRunId: number;
+  report: CompletedReport;
+  pinnable: boolean;
+  completedAt: Date;
+}
+
+/**
+ * Sends the annotations in batches of 50 (GitHub's limit per request), completing the run with the last
+ * batch. Should an update fail, one last attempt completes the run as failed, so it never hangs.
+ */
+async function completeCheckRun(octokit: Octokit, completion: Completion, log: Logger): Promise<void> {
+  const { owner, repo, checkRunId, report } = completion;
+  const batches = annotationBatches(report.annotations);
+  const output = (annotations: typeof report.annotations) => ({
+    title: report.title,
+    summary: report.summary,
+    ...(report.text !== undefined && { text: report.text }),
+    ...(annotations.length > 0 && { annotations }),
+  });
+  try {
+    for (const batch of batches.slice(0, -1)) {
+      await octokit.rest.checks.update({ owner, repo, check_run_id: checkRunId, output: output(batch) });
+    }
+    await octokit.rest.checks.update({
+      owner,
+      repo,
+      check_run_id: checkRunId,
+      status: 'completed',
+      conclusion: report.conclusion,
+      completed_at: completion.completedAt.toISOString(),
+      output: output(batches.at(-1) ?? []),
+      ...(completion.pinnable && { actions: [PIN_ALL_ACTION] }),
+    });
+  } catch (error) {
+    log.error({ err: error, checkRunId }, 'could not complete the check run; completing it as failed');
+    const fallback = renderFailure({ reason: 'The result could not be written to this check run.', detail: 'Re-run the check.' });
+    await octokit.rest.checks.update({
+      owner,
+      repo,
+      check_run_id: checkRunId,
+      status: 'completed',
+      conclusion: 'failure',
+      completed_at: completion.completedAt.toISOString(),
+      output: { title: fallback.title, summary: fallback.summary },
+    });
+  }
+}

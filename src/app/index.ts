@@ -1,0 +1,141 @@
+// The GitHub App: which events it answers and how. Handlers stay thin: read the event, call the
+// evaluation, write the result. Each delivery is processed once, however often GitHub sends it.
+import type { ApplicationFunction, Context, Probot } from 'probot';
+import { repoKey } from '../graph/types.js';
+import type { WardenServices } from '../services.js';
+import { evaluateTarget, type EvaluationEnvironment } from './evaluate.js';
+import { applyPins } from './pin-action.js';
+import { parseCheckOrigin, pullRequestTarget, repositoryMetadata, type CheckOrigin, type RepositoryPayload } from './targets.js';
+
+export function createWardenApp(services: WardenServices): ApplicationFunction {
+  return (app: Probot) => {
+    // Asked once per process: the app's slug does not change while it runs.
+    let login: Promise<string | undefined> | undefined;
+    const botLogin = () =>
+      (login ??= app
+        .auth()
+        .then((octokit) => octokit.rest.apps.getAuthenticated())
+        .then(({ data }) => (data?.slug ? `${data.slug}[bot]` : undefined))
+        .catch((error: unknown) => {
+          app.log.warn({ err: error }, 'could not read the app’s own identity');
+          login = undefined;
+          return undefined;
+        }));
+    const environment = (context: Context): EvaluationEnvironment => ({ octokit: context.octokit, log: context.log, services, botLogin });
+
+    /** Runs a handler once per delivery id; a failed run leaves the delivery unclaimed for GitHub's or the queue's retry. */
+    const once =
+      <E extends Context>(handler: (context: E) => Promise<void>) =>
+      async (context: E): Promise<void> => {
+        if (!(await services.state.claimDelivery(context.id))) {
+          context.log.info({ delivery: context.id }, 'duplicate delivery ignored');
+          return;
+        }
+        await handler(context);
+        await services.state.completeDelivery(context.id);
+      };
+
+    app.on(
+      ['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened', 'pull_request.ready_for_review', 'pull_request.edited'],
+      once(async (context) => {
+        const { payload } = context;
+        // An edit matters only when it moves the base: the diff and the repository policy change with it.
+        if (payload.action === 'edited' && !('changes' in payload && payload.changes.base)) return;
+        await evaluateTarget(environment(context), pullRequestTarget(repositoryMetadata(payload.repository), payload.pull_request));
+      }),
+    );
+
+    app.on(
+      'merge_group.checks_requested',
+      once(async (context) => {
+        const { merge_group: group, repository: payloadRepository } = context.payload;
+        if (!payloadRepository) return;
+        const repository = repositoryMetadata(payloadRepository);
+        await evaluateTarget(environment(context), {
+          repository,
+          headSha: group.head_sha,
+          baseSha: group.base_sha,
+          subject: `${repoKey(repository.repo)}@${group.head_ref}`,
+          mergeGroup: { base: group.base_sha, head: group.head_sha, ref: group.head_ref },
+        });
+      }),
+    );
+
+    const rerun = async (context: Context, origin: CheckOrigin | undefined, headSha: string, repository: RepositoryPayload) => {
+      const metadata = repositoryMetadata(repository);
+      if (origin && 'mergeGroup' in origin) {
+        const { base, head, ref } = origin.mergeGroup;
+        await evaluateTarget(environment(context), { repository: metadata, headSha: head, baseSha: base, subject: `${repoKey(metadata.repo)}@${ref}`, mergeGroup: origin.mergeGroup });
+        return;
+      }
+      if (!origin) {
+        context.log.warn({ headSha }, 're-run requested for a commit with no known pull request or merge group; nothing to evaluate');
+        return;
+      }
+      const { data: pull } = await context.octokit.rest.pulls.get({ owner: metadata.repo.owner, repo: metadata.repo.name, pull_number: origin.pull });
+      await evaluateTarget(environment(context), pullRequestTarget(metadata, pull));
+    };
+
+    app.on(
+      'check_run.rerequested',
+      once(async (context) => {
+        const run = context.payload.check_run;
+        const fromEvent = run.pull_requests[0];
+        const origin = parseCheckOrigin(run.external_id) ?? (fromEvent ? { pull: fromEvent.number } : undefined);
+        await rerun(context, origin, run.head_sha, context.payload.repository);
+      }),
+    );
+
+    app.on(
+      'check_suite.rerequested',
+      once(async (context) => {
+        const suite = context.payload.check_suite;
+        const fromEvent = suite.pull_requests[0];
+        await rerun(context, fromEvent ? { pull: fromEvent.number } : undefined, suite.head_sha ?? '', context.payload.repository);
+      }),
+    );
+
+    app.on(
+      'check_run.requested_action',
+      once(async (context) => {
+        const { check_run: run, requested_action: action, repository } = context.payload;
+        const origin = parseCheckOrigin(run.external_id);
+        if (action?.identifier !== 'pin-all' || !origin || !('pull' in origin)) return;
+        await applyPins(environment(context), { repository: repositoryMetadata(repository), pullNumber: origin.pull, checkRunId: run.id });
+      }),
+    );
+
+    // Cache invalidation: refs move on push/create/delete, repository metadata on repository events.
+    const host = services.config.host;
+    app.on(['push', 'create', 'delete'], async (context) => {
+      const { payload } = context;
+      const owner = payload.repository.owner?.login;
+      if (!owner) return;
+      const ref = 'ref_type' in payload ? payload.ref : payload.ref.replace(/^refs\/(heads|tags)\//, '');
+      const key = repoKey({ owner, name: payload.repository.name });
+      await services.cache.invalidate('ref', host, key, ref);
+      await services.cache.invalidate('tags', host, key);
+    });
+
+    app.on('repository', async (context) => {
+      const { payload } = context;
+      const names = [{ owner: payload.repository.owner.login, name: payload.repository.name }];
+      if (payload.action === 'renamed') names.push({ owner: payload.repository.owner.login, name: payload.changes.repository.name.from });
+      if (payload.action === 'transferred') {
+        const from = payload.changes.owner.from;
+        const login = 'user' in from ? from.user?.login : 'organization' in from ? from.organization?.login : undefined;
+        if (login) names.push({ owner: login, name: payload.repository.name });
+      }
+      for (const repo of names) {
+        const key = repoKey(repo);
+        await services.cache.invalidate('repo', host, key, 'meta');
+        await services.cache.invalidate('access', host, key, 'access');
+        await services.cache.invalidate('ref', host, key);
+      }
+    });
+
+    app.on(['installation', 'installation_repositories'], async (context) => {
+      context.log.info({ action: context.payload.action, installation: context.payload.installation.id }, 'installation changed');
+    });
+  };
+}

@@ -1,0 +1,56 @@
+// The check run's "Pin all" button: evaluate the pull request again, commit every pin to its branch in
+// one commit (or explain why not), and say what happened in the check run.
+import type { RepoMetadata } from '../graph/types.js';
+import { analyzeTarget, type EvaluationEnvironment } from './evaluate.js';
+import { pinAll, type PinAllResult } from './pin-all.js';
+import { pullRequestTarget } from './targets.js';
+
+export interface PinRequest {
+  repository: RepoMetadata;
+  pullNumber: number;
+  checkRunId: number;
+}
+
+export async function applyPins(environment: EvaluationEnvironment, request: PinRequest): Promise<void> {
+  const { octokit, log } = environment;
+  const { owner, name } = request.repository.repo;
+  const { data: pull } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: request.pullNumber });
+  const analysis = await analyzeTarget(environment, pullRequestTarget(request.repository, pull));
+  const result: PinAllResult =
+    analysis.kind === 'evaluated'
+      ? await pinAll(octokit, {
+          owner,
+          repo: name,
+          pull,
+          graph: analysis.run.graph,
+          findings: analysis.run.evaluation.findings,
+          message: 'Pin reusable workflows to commit SHAs\n\nRequested from the Workflow policy check run.',
+          logger: log,
+        })
+      : { kind: 'failed', reason: analysis.kind === 'invalid-policy' ? 'The workflow policy is invalid; fix it first.' : 'This pull request no longer changes any workflow.' };
+  log.info({ pull: request.pullNumber, result: result.kind }, 'pin-all requested');
+  const { data: run } = await octokit.rest.checks.get({ owner, repo: name, check_run_id: request.checkRunId });
+  await octokit.rest.checks.update({
+    owner,
+    repo: name,
+    check_run_id: request.checkRunId,
+    output: { title: run.output.title ?? 'Workflow policy', summary: run.output.summary ?? '', text: describePinResult(result) },
+  });
+}
+
+export function describePinResult(result: PinAllResult): string {
+  switch (result.kind) {
+    case 'committed': {
+      const skipped = result.skipped.length > 0 ? ` ${result.skipped.length} could not be pinned automatically; see the suggestions above.` : '';
+      return `### Pin all\nPinned ${result.pins.length} call${result.pins.length === 1 ? '' : 's'} in ${result.files.length} file${result.files.length === 1 ? '' : 's'} with commit ${result.sha.slice(0, 7)}. A new evaluation runs on that commit.${skipped}`;
+    }
+    case 'fork':
+      return `### Pin all\n${result.instructions}`;
+    case 'stale':
+      return `### Pin all\nNothing was committed: ${result.reason} Re-run the check, then try again.`;
+    case 'nothing-to-pin':
+      return `### Pin all\nNothing to pin automatically.${result.skipped.length > 0 ? ` ${result.skipped.length} pin${result.skipped.length === 1 ? '' : 's'} must be written by hand (see the annotations).` : ''}`;
+    case 'failed':
+      return `### Pin all\nNothing was committed: ${result.reason}`;
+  }
+}

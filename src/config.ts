@@ -1,0 +1,43 @@
+// The runtime contract (PRODUCT.md §4): everything the app reads from its environment, in one place.
+import type { PlatformLimits } from './graph/types.js';
+
+export interface WardenConfig {
+  /** The check run's name; a ruleset requires it by this name. */
+  checkName: string;
+  /** The org repository holding the org policy (read from its default branch only). */
+  orgPolicyRepo: string;
+  /** Path of the policy file in the org policy repository and in each repository. */
+  policyPath: string;
+  /** The host calls resolve on: github.com, a GHE.com subdomain or a GitHub Enterprise Server. */
+  host: string;
+  /** Operator override of the host's platform limits (for hosts that change them). */
+  limits: Partial<PlatformLimits>;
+  /** An evaluation that takes longer completes its check as failed with a timeout explanation. */
+  evaluationTimeoutMs: number;
+  /** DynamoDB table; unset locally: the embedded store. */
+  dynamoTable?: string;
+  /** Where the embedded store keeps its data. */
+  dataDir: string;
+}
+
+function positiveInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
+  const maxLevels = positiveInteger(env.WARDEN_MAX_LEVELS, 'WARDEN_MAX_LEVELS');
+  const maxUnique = positiveInteger(env.WARDEN_MAX_UNIQUE, 'WARDEN_MAX_UNIQUE');
+  return {
+    checkName: env.WARDEN_CHECK_NAME || 'Workflow policy',
+    orgPolicyRepo: env.WARDEN_POLICY_REPO || '.github',
+    policyPath: env.WARDEN_POLICY_PATH || '.github/workflow-policy.yml',
+    host: env.GHE_HOST || 'github.com',
+    limits: { ...(maxLevels && { maxLevels }), ...(maxUnique && { maxUnique }) },
+    evaluationTimeoutMs: positiveInteger(env.WARDEN_TIMEOUT_MS, 'WARDEN_TIMEOUT_MS') ?? 60_000,
+    ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
+    dataDir: env.WARDEN_DATA_DIR || '.data',
+  };
+}

@@ -1,0 +1,20 @@
+// `npm start`: the app as a Probot server (webhooks at /api/github/webhooks on PORT, default 3000). With no
+// DYNAMODB_TABLE it starts an embedded DynamoDB-compatible store under WARDEN_DATA_DIR, so nothing else is needed.
+// Without APP_ID and PRIVATE_KEY, Probot serves its setup page to register the app from app.yml.
+import { run } from 'probot';
+import { createWardenApp } from './app/index.js';
+import { readConfig } from './config.js';
+import { createServices } from './services.js';
+
+const config = readConfig();
+const bootLog = { info: console.log, warn: console.warn, error: console.error, debug: () => undefined };
+const services = await createServices(config, bootLog);
+const server = await run(createWardenApp(services));
+
+const stop = async () => {
+  await server.stop();
+  await services.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop());

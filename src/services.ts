@@ -1,0 +1,38 @@
+// The app's long-lived parts, built once per process (server or Lambda instance) from the config.
+import { DynamoCacheStore, createDynamoClient } from './cache/dynamo.js';
+import type { CacheStore } from './cache/port.js';
+import type { WardenConfig } from './config.js';
+import type { Logger } from './log.js';
+import { DynamoStateStore, type StateStore } from './state/store.js';
+
+export interface WardenServices {
+  config: WardenConfig;
+  /** The durable cache; each evaluation puts its own memory layer in front. */
+  cache: CacheStore;
+  state: StateStore;
+  now: () => Date;
+  /** Stops what the services started (the embedded store). */
+  close(): Promise<void>;
+}
+
+export async function createServices(config: WardenConfig, logger: Logger): Promise<WardenServices> {
+  // Loaded only without a table: the Lambda bundle never needs dynalite.
+  const embedded = config.dynamoTable
+    ? undefined
+    : await import('./cache/embedded.js').then(async ({ startEmbeddedStore, localClientOptions }) => {
+        const store = await startEmbeddedStore({ dataDir: config.dataDir, logger });
+        return { store, clientOptions: localClientOptions(store.endpoint) };
+      });
+  const tableName = config.dynamoTable ?? embedded?.store.tableName ?? '';
+  const client = createDynamoClient(embedded?.clientOptions);
+  return {
+    config,
+    cache: new DynamoCacheStore({ client, tableName, logger }),
+    state: new DynamoStateStore({ client, tableName, logger }),
+    now: () => new Date(),
+    close: async () => {
+      client.destroy();
+      await embedded?.store.close();
+    },
+  };
+}
