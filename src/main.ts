@@ -4,11 +4,16 @@
 import { run } from 'probot';
 import { createWardenApp } from './app/index.js';
 import { readConfig } from './config.js';
+import { silentLogger } from './log.js';
 import { createServices } from './services.js';
 
 const config = readConfig();
-const bootLog = { info: console.log, warn: console.warn, error: console.error, debug: () => undefined };
-const services = await createServices(config, bootLog);
+const services = await createServices(config, silentLogger);
+console.log(
+  config.dynamoTable
+    ? `Workflow Warden: DynamoDB table ${config.dynamoTable}`
+    : `Workflow Warden: embedded DynamoDB-compatible store, data in ${config.dataDir}/ (set DYNAMODB_TABLE to use DynamoDB)`,
+);
 const server = await run(createWardenApp(services));
 
 const stop = async () => {
