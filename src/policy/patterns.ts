@@ -53,16 +53,36 @@ export function compilePatterns(patterns: readonly string[]): PatternSet {
 /** Whether one pattern (without `!`) matches the whole target. */
 export function matchesPattern(pattern: string, target: string): boolean {
   const foldEnd = repositoryEnd(target);
+  return globMatch(pattern, target.length, (code, t) => sameChar(code, target.charCodeAt(t), t < foldEnd));
+}
+
+/**
+ * Whether every target `inner` matches is also matched by `outer` (both without `!`). Decided by matching
+ * `outer` against the text of `inner` in which each `*` is a symbol only a `*` of `outer` can consume:
+ * if that matches, whatever `inner`'s stars stand for, `outer`'s stars can stand for it too; if it does
+ * not, the text with a fresh character for each star is a target of `inner` that `outer` misses.
+ * Characters compare exactly (no case folding): a pair that differs only in an owner's case is answered
+ * "not covered", which can only make the caller stricter, never looser.
+ */
+export function patternCovers(outer: string, inner: string): boolean {
+  return globMatch(outer, inner.length, (code, t) => inner.charCodeAt(t) !== STAR && code === inner.charCodeAt(t));
+}
+
+/**
+ * `*` glob matching of the whole text (`length` characters, compared through `same`) with the classic
+ * two-pointer algorithm: O(n·m) at worst, no backtracking blow-up, no RegExp built from policy text.
+ */
+function globMatch(pattern: string, length: number, same: (patternCode: number, textIndex: number) => boolean): boolean {
   let p = 0;
   let t = 0;
   let starP = -1;
   let starT = 0;
-  while (t < target.length) {
+  while (t < length) {
     if (p < pattern.length && pattern.charCodeAt(p) === STAR) {
       starP = p;
       starT = t;
       p += 1;
-    } else if (p < pattern.length && sameChar(pattern.charCodeAt(p), target.charCodeAt(t), t < foldEnd)) {
+    } else if (p < pattern.length && same(pattern.charCodeAt(p), t)) {
       p += 1;
       t += 1;
     } else if (starP >= 0) {
@@ -77,40 +97,6 @@ export function matchesPattern(pattern: string, target: string): boolean {
   }
   while (p < pattern.length && pattern.charCodeAt(p) === STAR) p += 1;
   return p === pattern.length;
-}
-
-/**
- * Whether every target `inner` matches is also matched by `outer` (both without `!`). Decided by matching
- * `outer` against the text of `inner` in which each `*` is a symbol only a `*` of `outer` can consume:
- * if that matches, whatever `inner`'s stars stand for, `outer`'s stars can stand for it too; if it does
- * not, the text with a fresh character for each star is a target of `inner` that `outer` misses.
- * Characters compare exactly (no case folding): a pair that differs only in an owner's case is answered
- * "not covered", which can only make the caller stricter, never looser.
- */
-export function patternCovers(outer: string, inner: string): boolean {
-  let p = 0;
-  let t = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < inner.length) {
-    const innerChar = inner.charCodeAt(t);
-    if (p < outer.length && outer.charCodeAt(p) === STAR) {
-      starP = p;
-      starT = t;
-      p += 1;
-    } else if (p < outer.length && innerChar !== STAR && outer.charCodeAt(p) === innerChar) {
-      p += 1;
-      t += 1;
-    } else if (starP >= 0) {
-      p = starP + 1;
-      starT += 1;
-      t = starT;
-    } else {
-      return false;
-    }
-  }
-  while (p < outer.length && outer.charCodeAt(p) === STAR) p += 1;
-  return p === outer.length;
 }
 
 const STAR = 0x2a;
