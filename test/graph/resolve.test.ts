@@ -4,19 +4,9 @@ import { ENTERPRISE_SERVER_LIMITS, GITHUB_COM_LIMITS, platformLimitsForHost } fr
 import type { CallGraph, GraphEdge } from '../../src/graph/types.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { buildWorld, resolveWorld } from '../support/graph.js';
+import { callable, caller, local, localChain, wf } from '../support/workflows.js';
 
 const CI = '.github/workflows/ci.yml';
-const wf = (name: string) => `.github/workflows/${name}.yml`;
-
-/** A reusable workflow whose jobs call each of `calls`. */
-function callable(...calls: string[]): string {
-  const jobs = calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('');
-  return `on: workflow_call\njobs:\n${jobs || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-}
-
-function caller(...calls: string[]): string {
-  return `on: pull_request\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('')}`;
-}
 
 function edgeSummary(graph: CallGraph): string[] {
   return graph.edges.map((edge: GraphEdge) => `${edge.from} -> ${edge.to ?? edge.error?.kind ?? edge.uses.reference.kind}`);
@@ -94,7 +84,7 @@ describe('resolveCallGraph', () => {
         files: {
           [CI]: caller('./.github/workflows/mid.yml'),
           [wf('other')]: caller('./.github/workflows/leaf0.yml'),
-          [wf('mid')]: callable(...leaves.map((leaf) => `./.github/workflows/${leaf}.yml`)),
+          [wf('mid')]: callable(...leaves.map(local)),
           ...Object.fromEntries(leaves.map((leaf) => [wf(leaf), callable()])),
         },
       },
@@ -114,9 +104,7 @@ describe('resolveCallGraph', () => {
   });
 
   it('stops at the host’s level limit and reports the chain that passes it', async () => {
-    const chain = ['l2', 'l3', 'l4', 'l5', 'l6'];
-    const files = Object.fromEntries(chain.map((name, index) => [wf(name), callable(...(chain[index + 1] ? [`./.github/workflows/${chain[index + 1]}.yml`] : []))]));
-    const world = buildWorld({ 'octo-org/app': { files: { [CI]: caller('./.github/workflows/l2.yml'), ...files } } });
+    const world = buildWorld({ 'octo-org/app': { files: { [CI]: caller(local('l2')), ...localChain(['l2', 'l3', 'l4', 'l5', 'l6']) } } });
     const graph = await resolveWorld(world, [`octo-org/app:${CI}`], { limits: ENTERPRISE_SERVER_LIMITS });
     const stats = graph.stats.get(graph.roots[0]!)!;
     expect(stats.levels).toBe(5);

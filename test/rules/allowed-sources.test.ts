@@ -1,40 +1,12 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding, Fix } from '../../src/engine/types.js';
-import { repoFullName, type CallGraph, type RepoMetadata } from '../../src/graph/types.js';
+import type { Fix } from '../../src/engine/types.js';
 import { AllowedSourcesRule } from '../../src/rules/allowed-sources.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, nodeAt, ruleTable, type FindingView } from '../support/findings.js';
+import type { RepoSpec, World } from '../support/graph.js';
+import { callable, caller, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const CI = '.github/workflows/ci.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
-
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('')}`;
-const callable = (...calls: string[]): string =>
-  `on: workflow_call\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('') || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-
-/** A finding as the table compares it: the chain as the calls were written, repositories by name. */
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
-  return found;
-}
-
-async function run(repos: Record<string, RepoSpec>, policy: string, roots = [`${APP}:${CI}`]) {
-  const { graph, world } = await graphOf(repos, roots);
-  const evaluation = evaluatePolicy({ graph, policy: policyFrom(policy), repository: metadata(graph, APP), now: NOW }, [AllowedSourcesRule]);
-  return { findings: evaluation.findings.map(view), world };
-}
-
-/** The node key of `path` at the one commit of `repo` in the world. */
-const at = (world: World, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${world.commits[repo]}`;
 
 const POLICY = `version: 1
 rules:
@@ -50,7 +22,7 @@ interface Case {
   name: string;
   repos: Record<string, RepoSpec>;
   policy?: string;
-  expected: (world: World) => ReturnType<typeof view>[];
+  expected: (world: World) => FindingView[];
 }
 
 const unmatchedFix = (pattern: string, file = '.github/workflow-policy.yml'): Fix => ({
@@ -99,7 +71,7 @@ const invalid: Case[] = [
         severity: 'error',
         message:
           'other/lib/.github/workflows/test.yml@v1 matches no pattern in rules.allowed-sources.allow: only workflows the organization allows may run, transitive calls included.',
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@v1'],
         fix: unmatchedFix('other/lib/.github/workflows/test.yml@*'),
         mentions: ['octo-org/app', 'other/lib'],
@@ -115,7 +87,7 @@ const invalid: Case[] = [
         severity: 'error',
         message:
           'octo-org/legacy/.github/workflows/old.yml@v1 is blocked by the deny pattern "octo-org/legacy/*" in rules.allowed-sources: the organization does not allow this workflow to run.',
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/legacy/.github/workflows/old.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/legacy'],
       },
@@ -131,7 +103,7 @@ const invalid: Case[] = [
         severity: 'error',
         message:
           'octo-org/legacy/.github/workflows/old.yml@v1 is blocked by the deny pattern "Octo-Org/Legacy/*" in rules.allowed-sources: the organization does not allow this workflow to run.',
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/legacy/.github/workflows/old.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/legacy'],
       },
@@ -150,7 +122,7 @@ const invalid: Case[] = [
         severity: 'error',
         message:
           'other/lib/.github/workflows/test.yml@main (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1) matches no pattern in rules.allowed-sources.allow: only workflows the organization allows may run, transitive calls included.',
-        location: { node: at(world, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@main'],
         fix: unmatchedFix('other/lib/.github/workflows/test.yml@*'),
         mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
@@ -167,7 +139,7 @@ const invalid: Case[] = [
         severity: 'error',
         message:
           'other/lib/.github/workflows/test.yml@v1 matches no pattern in rules.allowed-sources.allow: only workflows the organization allows may run, transitive calls included.',
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@v1'],
         fix: unmatchedFix('other/lib/.github/workflows/test.yml@*'),
         mentions: ['octo-org/app', 'other/lib'],
@@ -183,7 +155,7 @@ const invalid: Case[] = [
         ruleId: 'allowed-sources',
         severity: 'warning',
         message: 'gone/repo/.github/workflows/x.yml@v1 matches no pattern in rules.allowed-sources.allow: only workflows the organization allows may run, transitive calls included.',
-        location: { node: at(world, APP, CI), jobId: 'call1', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call1', key: 'uses' },
         chain: ['gone/repo/.github/workflows/x.yml@v1'],
         fix: unmatchedFix('gone/repo/.github/workflows/x.yml@*'),
         mentions: ['octo-org/app', 'gone/repo'],
@@ -197,8 +169,8 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('allowed-sources', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
-    const { findings, world } = await run(entry.repos, entry.policy ?? POLICY);
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
+    const { findings, world } = await evaluateRule(AllowedSourcesRule, { repos: entry.repos, policy: entry.policy ?? POLICY });
     expect(findings).toEqual(entry.expected(world));
   });
 
@@ -213,14 +185,14 @@ describe('allowed-sources', () => {
       },
       'other/lib': LIB,
     };
-    const { findings, world } = await run(repos, POLICY, [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`]);
+    const { findings, world } = await evaluateRule(AllowedSourcesRule, { repos, policy: POLICY, roots: [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`] });
     expect(findings).toEqual([
       {
         ruleId: 'allowed-sources',
         severity: 'error',
         message:
           'other/lib/.github/workflows/test.yml@v1 matches no pattern in rules.allowed-sources.allow: only workflows the organization allows may run, transitive calls included.',
-        location: { node: at(world, APP, CI), jobId: 'call4', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call4', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@v1'],
         fix: unmatchedFix('other/lib/.github/workflows/test.yml@*'),
         mentions: ['octo-org/app', 'other/lib'],

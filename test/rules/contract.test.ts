@@ -1,67 +1,11 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import type { CallGraph, RepoMetadata } from '../../src/graph/types.js';
-import { repoFullName } from '../../src/graph/types.js';
 import { ContractRule } from '../../src/rules/contract.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, placeholderNode, withCommitPlaceholders, type FindingView } from '../support/findings.js';
+import type { RepoSpec } from '../support/graph.js';
+import { RUN, wf, workflow } from '../support/workflows.js';
 
 const CI = '.github/workflows/ci.yml';
-const ROOT = `octo-org/app:${CI}`;
-const wf = (name: string) => `.github/workflows/${name}.yml`;
 
-function node(repo: string, name: string): string {
-  return `${repo}/${wf(name)}@{${repo}}`;
-}
-
-interface Expected {
-  severity: Finding['severity'];
-  message: string;
-  location: Finding['location'];
-  chain: string[];
-  fix?: Finding['fix'];
-  mentions: string[];
-}
-
-/** A finding as the tables write it: commits as `{owner/repo}`, the chain as `uses:` values, mentions by name. */
-function readable(finding: Finding, world: World): Expected {
-  const { severity, message, location, fix } = finding;
-  let text = JSON.stringify({
-    severity,
-    message,
-    location,
-    chain: finding.chain.map((edge) => edge.uses.raw),
-    ...(fix && { fix }),
-    mentions: finding.mentions.map(repoFullName),
-  });
-  for (const [repo, sha] of Object.entries(world.commits)) text = text.split(sha).join(`{${repo}}`).split(sha.slice(0, 7)).join(`{${repo}}`);
-  return JSON.parse(text) as Expected;
-}
-
-function repositoryOf(graph: CallGraph, fullName: string): RepoMetadata {
-  const metadata = graph.repos.get(fullName.toLowerCase());
-  if (!metadata || !('visibility' in metadata)) throw new Error(`no metadata for ${fullName}`);
-  return metadata;
-}
-
-function evaluate(graph: CallGraph, world: World, policy = 'version: 1\n'): Expected[] {
-  const evaluation = evaluatePolicy(
-    { graph, policy: policyFrom(policy), repository: repositoryOf(graph, 'octo-org/app'), now: new Date('2026-03-01T00:00:00Z') },
-    [ContractRule],
-  );
-  return evaluation.findings.map((finding) => readable(finding, world));
-}
-
-/** A workflow file: `head` (on, concurrency…) then jobs written as YAML text. */
-function file(head: string, jobs: Record<string, string>): string {
-  const body = Object.entries(jobs)
-    .map(([id, text]) => `  ${id}:\n${text.replace(/^(?=.)/gm, '    ')}`)
-    .join('');
-  return `${head}jobs:\n${body}`;
-}
-
-const RUN = 'runs-on: ubuntu-latest\nsteps:\n  - run: make\n';
 const DEPLOY = 'octo-org/shared/.github/workflows/deploy.yml@v1';
 const BUILD = 'octo-org/shared/.github/workflows/build.yml@v1';
 
@@ -94,20 +38,20 @@ ${RUN.replace(/^(?=.)/gm, '    ')}`;
 
 function world(callerJobs: Record<string, string>, sharedFiles: Record<string, string> = {}): Record<string, RepoSpec> {
   return {
-    'octo-org/app': { files: { [CI]: file('on: push\n', callerJobs) } },
+    'octo-org/app': { files: { [CI]: workflow('on: push\n', callerJobs) } },
     'octo-org/shared': { files: { [wf('deploy')]: DEPLOY_FILE, ...sharedFiles }, tags: { v1: {} } },
   };
 }
 
 const PASSING = `uses: ${DEPLOY}\nwith:\n  config-path: deploy.yml\n  replicas: 3\nsecrets:\n  token: \${{ secrets.DEPLOY_TOKEN }}\n`;
-const AT_CALL = { node: node('octo-org/app', 'ci'), jobId: 'call' };
+const AT_CALL = { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call' };
 const MENTIONS = ['octo-org/app', 'octo-org/shared'];
 
 interface Case {
   name: string;
   repos: Record<string, RepoSpec>;
   policy?: string;
-  findings: Expected[];
+  findings: FindingView[];
 }
 
 const valid: Case[] = [
@@ -140,9 +84,9 @@ const valid: Case[] = [
     repos: world(
       { s: `uses: ${BUILD}\n`, l: 'uses: octo-org/shared/.github/workflows/list.yml@v1\n', m: 'uses: octo-org/shared/.github/workflows/map.yml@v1\n' },
       {
-        [wf('build')]: file('on: workflow_call\n', { build: RUN }),
-        [wf('list')]: file('on: [push, workflow_call]\n', { build: RUN }),
-        [wf('map')]: file('on:\n  push:\n  workflow_call:\n', { build: RUN }),
+        [wf('build')]: workflow('on: workflow_call\n', { build: RUN }),
+        [wf('list')]: workflow('on: [push, workflow_call]\n', { build: RUN }),
+        [wf('map')]: workflow('on:\n  push:\n  workflow_call:\n', { build: RUN }),
       },
     ),
     findings: [],
@@ -155,7 +99,7 @@ const valid: Case[] = [
         calm: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: false\nuses: ${BUILD}\n`,
       },
       {
-        [wf('build')]: file('on: workflow_call\n', {
+        [wf('build')]: workflow('on: workflow_call\n', {
           build: `concurrency:\n  group: \${{ github.workflow }}-\${{ github.job }}\n  cancel-in-progress: true\n${RUN}`,
           deploy: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: true\n${RUN}`,
         }),
@@ -181,26 +125,29 @@ const invalid: Case[] = [
     }),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message:
           'octo-org/shared/.github/workflows/ci/build.yml@v1 is not a valid call: Reusable workflows must sit directly in .github/workflows; ' +
           'GitHub does not support subdirectories: move the file to .github/workflows/build.yml.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'sub', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'sub', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/ci/build.yml@v1'],
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message:
           'octo-org/shared/.github/workflows/build.yml is not a valid call: A reusable workflow in another repository needs a ref: append @<full commit SHA> (or a tag or branch).',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'noref', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'noref', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml'],
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: '${{ inputs.workflow }} is not a valid call: GitHub does not evaluate ${{ }} expressions in uses: write the reference literally.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'expr', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'expr', key: 'uses' },
         chain: ['${{ inputs.workflow }}'],
         mentions: ['octo-org/app'],
       },
@@ -210,6 +157,7 @@ const invalid: Case[] = [
     name: 'keywords not allowed beside uses: one finding and one fix per key',
     repos: world({ call: `runs-on: ubuntu-latest\nenv:\n  A: b\n${PASSING}steps:\n  - run: make\n` }),
     findings: ['runs-on', 'env', 'steps'].map((key) => ({
+      ruleId: 'contract' as const,
       severity: 'error' as const,
       message:
         `The job calling ${DEPLOY} also sets ${key}, which GitHub does not allow beside uses, so it rejects the workflow. ` +
@@ -225,9 +173,9 @@ const invalid: Case[] = [
     repos: world(
       { s: 'uses: octo-org/shared/.github/workflows/string.yml@v1\n', l: 'uses: octo-org/shared/.github/workflows/list.yml@v1\n', m: `uses: ${BUILD}\n` },
       {
-        [wf('string')]: file('on: push\n', { build: RUN }),
-        [wf('list')]: file('on: [push, workflow_dispatch]\n', { build: RUN }),
-        [wf('build')]: file('on:\n  push:\n    branches: [main]\n', { build: RUN }),
+        [wf('string')]: workflow('on: push\n', { build: RUN }),
+        [wf('list')]: workflow('on: [push, workflow_dispatch]\n', { build: RUN }),
+        [wf('build')]: workflow('on:\n  push:\n    branches: [main]\n', { build: RUN }),
       },
     ),
     findings: (
@@ -237,9 +185,10 @@ const invalid: Case[] = [
         ['m', BUILD],
       ] as const
     ).map(([jobId, uses]) => ({
+      ruleId: 'contract' as const,
       severity: 'error' as const,
       message: `${uses} cannot be called: its on: does not include workflow_call, which GitHub requires of a reusable workflow.`,
-      location: { node: node('octo-org/app', 'ci'), jobId, key: 'uses' },
+      location: { node: placeholderNode('octo-org/app', 'ci'), jobId, key: 'uses' },
       chain: [uses],
       mentions: MENTIONS,
     })),
@@ -255,6 +204,7 @@ const invalid: Case[] = [
     ),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${BUILD} cannot be called: GitHub rejects the file it names (line 5: Duplicate key "a": GitHub rejects repeated keys; keep one).`,
         location: { ...AT_CALL, key: 'uses' },
@@ -262,11 +212,12 @@ const invalid: Case[] = [
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message:
           'octo-org/shared/.github/workflows/syntax.yml@v1 cannot be called: GitHub rejects the file it names ' +
           '(line 6: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; 1 more problem).',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'other', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'other', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/syntax.yml@v1'],
         mentions: MENTIONS,
       },
@@ -277,6 +228,7 @@ const invalid: Case[] = [
     repos: world({ call: `uses: ${DEPLOY}\nwith:\n  dry-run: false\nsecrets: inherit\n` }),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${DEPLOY} requires inputs config-path (string) and replicas (number), not passed in with:, so GitHub fails the call.`,
         location: { ...AT_CALL, key: 'with' },
@@ -303,6 +255,7 @@ const invalid: Case[] = [
     }),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `Input config-path of ${DEPLOY} is a string, but with: passes a list, so GitHub rejects the call.`,
         location: { ...AT_CALL, key: 'with', name: 'config-path' },
@@ -310,6 +263,7 @@ const invalid: Case[] = [
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `Input replicas of ${DEPLOY} is a number, but with: passes the string "3", so GitHub rejects the call. GitHub does not convert strings to numbers: remove the quotes.`,
         location: { ...AT_CALL, key: 'with', name: 'replicas' },
@@ -317,6 +271,7 @@ const invalid: Case[] = [
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `Input dry-run of ${DEPLOY} is a boolean, but with: passes the string "true", so GitHub rejects the call. GitHub does not convert strings to booleans: remove the quotes.`,
         location: { ...AT_CALL, key: 'with', name: 'dry-run' },
@@ -324,6 +279,7 @@ const invalid: Case[] = [
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${DEPLOY} declares no input verbose, so GitHub rejects the call. It declares config-path, replicas, dry-run and region.`,
         location: { ...AT_CALL, key: 'with', name: 'verbose' },
@@ -340,25 +296,28 @@ const invalid: Case[] = [
     }),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${DEPLOY} requires secret token, not passed in secrets:, so GitHub fails the call.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'none', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'none', key: 'uses' },
         chain: [DEPLOY],
-        fix: { kind: 'add-secrets', node: node('octo-org/app', 'ci'), jobId: 'none', secrets: ['token'] },
+        fix: { kind: 'add-secrets', node: placeholderNode('octo-org/app', 'ci'), jobId: 'none', secrets: ['token'] },
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${DEPLOY} requires secret token, not passed in secrets:, so GitHub fails the call.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'map', key: 'secrets' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'map', key: 'secrets' },
         chain: [DEPLOY],
-        fix: { kind: 'add-secrets', node: node('octo-org/app', 'ci'), jobId: 'map', secrets: ['token'] },
+        fix: { kind: 'add-secrets', node: placeholderNode('octo-org/app', 'ci'), jobId: 'map', secrets: ['token'] },
         mentions: MENTIONS,
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `${DEPLOY} declares no secret npm-token, so GitHub rejects the call. It declares token and optional-token.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'map', key: 'secrets', name: 'npm-token' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'map', key: 'secrets', name: 'npm-token' },
         chain: [DEPLOY],
         mentions: MENTIONS,
       },
@@ -368,10 +327,11 @@ const invalid: Case[] = [
     name: 'the same cancelling concurrency group in the calling job and a called job',
     repos: world(
       { call: `concurrency:\n  group: \${{ github.workflow }}-deploy\n  cancel-in-progress: true\nuses: ${BUILD}\n` },
-      { [wf('build')]: file('on: workflow_call\n', { build: RUN, ship: `concurrency:\n  group: \${{github.workflow}}-deploy\n  cancel-in-progress: true\n${RUN}` }) },
+      { [wf('build')]: workflow('on: workflow_call\n', { build: RUN, ship: `concurrency:\n  group: \${{github.workflow}}-deploy\n  cancel-in-progress: true\n${RUN}` }) },
     ),
     findings: [
       {
+        ruleId: 'contract',
         severity: 'warning',
         message:
           `The job calling ${BUILD} and job ship of the called workflow both use concurrency group \${{ github.workflow }}-deploy with cancel-in-progress: true. ` +
@@ -386,15 +346,16 @@ const invalid: Case[] = [
     name: 'the same cancelling concurrency group at the workflow level of caller and callee',
     repos: {
       'octo-org/app': {
-        files: { [CI]: file('on: push\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { call: `uses: ${BUILD}\n` }) },
+        files: { [CI]: workflow('on: push\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { call: `uses: ${BUILD}\n` }) },
       },
       'octo-org/shared': {
-        files: { [wf('build')]: file('on: workflow_call\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { build: RUN }) },
+        files: { [wf('build')]: workflow('on: workflow_call\nconcurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n', { build: RUN }) },
         tags: { v1: {} },
       },
     },
     findings: [
       {
+        ruleId: 'contract',
         severity: 'warning',
         message:
           `The workflow of the job calling ${BUILD} and the called workflow both use concurrency group \${{ github.workflow }}-\${{ github.ref }} with cancel-in-progress: true. ` +
@@ -408,8 +369,8 @@ const invalid: Case[] = [
   {
     name: 'two levels down: a broken call inside a called workflow is reported with its chain',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `uses: ${BUILD}\n` }) } },
-      'octo-org/shared': { files: { [wf('build')]: file('on: workflow_call\n', { release: 'runs-on: ubuntu-latest\nuses: octo-org/lib/.github/workflows/release.yml@main\n' }) }, tags: { v1: {} } },
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `uses: ${BUILD}\n` }) } },
+      'octo-org/shared': { files: { [wf('build')]: workflow('on: workflow_call\n', { release: 'runs-on: ubuntu-latest\nuses: octo-org/lib/.github/workflows/release.yml@main\n' }) }, tags: { v1: {} } },
       'octo-org/lib': {
         visibility: 'private',
         accessLevel: 'organization',
@@ -418,21 +379,23 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'contract',
         severity: 'error',
         message:
           `The job calling octo-org/lib/.github/workflows/release.yml@main (called by job release in ${BUILD}) also sets runs-on, which GitHub does not allow ` +
           'beside uses, so it rejects the workflow. A calling job takes only name, uses, with, secrets, strategy, needs, if, concurrency and permissions.',
-        location: { node: node('octo-org/shared', 'build'), jobId: 'release', key: 'runs-on' },
+        location: { node: placeholderNode('octo-org/shared', 'build'), jobId: 'release', key: 'runs-on' },
         chain: [BUILD, 'octo-org/lib/.github/workflows/release.yml@main'],
-        fix: { kind: 'remove-keys', node: node('octo-org/shared', 'build'), jobId: 'release', keys: ['runs-on'] },
+        fix: { kind: 'remove-keys', node: placeholderNode('octo-org/shared', 'build'), jobId: 'release', keys: ['runs-on'] },
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
       {
+        ruleId: 'contract',
         severity: 'error',
         message: `octo-org/lib/.github/workflows/release.yml@main (called by job release in ${BUILD}) requires input version (string), not passed in with:, so GitHub fails the call.`,
-        location: { node: node('octo-org/shared', 'build'), jobId: 'release', key: 'uses' },
+        location: { node: placeholderNode('octo-org/shared', 'build'), jobId: 'release', key: 'uses' },
         chain: [BUILD, 'octo-org/lib/.github/workflows/release.yml@main'],
-        fix: { kind: 'add-inputs', node: node('octo-org/shared', 'build'), jobId: 'release', inputs: [{ name: 'version', type: 'string' }] },
+        fix: { kind: 'add-inputs', node: placeholderNode('octo-org/shared', 'build'), jobId: 'release', inputs: [{ name: 'version', type: 'string' }] },
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
     ],
@@ -446,36 +409,35 @@ afterAll(() => nock.enableNetConnect());
 describe('ContractRule', () => {
   describe('valid', () => {
     it.each(valid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world: built } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, built, policy)).toEqual(findings);
+      const run = await evaluateRule(ContractRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
   describe('invalid', () => {
     it.each(invalid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world: built } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, built, policy)).toEqual(findings);
+      const run = await evaluateRule(ContractRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
   it('does not throw on broken graphs: missing files and repositories, loops, an empty uses', async () => {
-    const { graph, world: built } = await graphOf(
-      {
+    const { findings, world: built, graph } = await evaluateRule(ContractRule, {
+      repos: {
         'octo-org/app': {
           files: {
-            [CI]: file('on: push\n', {
+            [CI]: workflow('on: push\n', {
               missing: 'uses: octo-org/shared/.github/workflows/missing.yml@v1\n',
               gone: 'uses: ghost/gone/.github/workflows/build.yml@v1\n',
               empty: "uses: ''\n",
               loop: 'uses: ./.github/workflows/loop.yml\n',
             }),
-            [wf('loop')]: file('on: workflow_call\n', { again: 'uses: ./.github/workflows/loop.yml\n' }),
+            [wf('loop')]: workflow('on: workflow_call\n', { again: 'uses: ./.github/workflows/loop.yml\n' }),
           },
         },
         'octo-org/shared': { files: {}, tags: { v1: {} } },
       },
-      [ROOT],
-    );
+    });
     expect(graph.edges.map((edge) => edge.error?.kind ?? edge.uses.reference.kind)).toEqual([
       'file-not-found',
       'repo-not-found',
@@ -483,11 +445,12 @@ describe('ContractRule', () => {
       'local-workflow',
       'local-workflow',
     ]);
-    expect(evaluate(graph, built)).toEqual([
+    expect(withCommitPlaceholders(findings, built.commits)).toEqual([
       {
+        ruleId: 'contract',
         severity: 'error',
         message: "(empty uses) is not a valid call: uses is empty: write owner/repo/.github/workflows/<file>.yml@<ref>, ./.github/workflows/<file>.yml or $/.github/workflows/<file>.yml.",
-        location: { node: node('octo-org/app', 'ci'), jobId: 'empty', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'empty', key: 'uses' },
         chain: [''],
         mentions: ['octo-org/app'],
       },

@@ -1,45 +1,13 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import { repoFullName, type CallGraph, type PlatformLimits, type RepoMetadata } from '../../src/graph/types.js';
+import type { PlatformLimits } from '../../src/graph/types.js';
 import { MaxDepthRule } from '../../src/rules/max-depth.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, nodeAt, ruleTable, type FindingView } from '../support/findings.js';
+import type { RepoSpec, World } from '../support/graph.js';
+import { callable, caller, local, localChain, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const CI = '.github/workflows/ci.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
-const local = (name: string): string => `./.github/workflows/${name}.yml`;
 
-const jobs = (calls: string[]): string => calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('');
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${jobs(calls)}`;
-const callable = (...calls: string[]): string =>
-  `on: workflow_call\njobs:\n${jobs(calls) || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-
-/** Files of a local chain: `names[0]` calls `names[1]`, … the last calls nothing. */
-function localChain(names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name, index) => [wf(name), callable(...(names[index + 1] ? [local(names[index + 1]!)] : []))]));
-}
-
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
-  return found;
-}
-
-async function run(repos: Record<string, RepoSpec>, policy: string, roots = [`${APP}:${CI}`], limits?: PlatformLimits) {
-  const { graph, world } = await graphOf(repos, roots, limits);
-  const evaluation = evaluatePolicy({ graph, policy: policyFrom(policy), repository: metadata(graph, APP), now: NOW }, [MaxDepthRule]);
-  return { findings: evaluation.findings.map(view), world };
-}
-
-const at = (world: World, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${world.commits[repo]}`;
 const levels = (limit: number): string => `version: 1\nrules:\n  max-depth:\n    levels: ${limit}\n`;
 const WHY = "(rules.max-depth.levels): each level is more code to review that runs with the caller's secrets and token.";
 
@@ -49,7 +17,7 @@ interface Case {
   policy: string;
   roots?: string[];
   limits?: PlatformLimits;
-  expected: (world: World) => ReturnType<typeof view>[];
+  expected: (world: World) => FindingView[];
 }
 
 const valid: Case[] = [
@@ -77,7 +45,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of 4 connected workflow levels (counting this file), above the policy's limit of 3 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), local('b'), local('c')],
         mentions: ['octo-org/app'],
       },
@@ -92,7 +60,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of 4 connected workflow levels (counting this file), above the policy's limit of 2 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call1', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call1', key: 'uses' },
         chain: [local('a'), local('b'), local('c')],
         mentions: ['octo-org/app'],
       },
@@ -111,7 +79,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `octo-org/shared/.github/workflows/build.yml@v1 leads to a chain of 3 connected workflow levels (counting this file), above the policy's limit of 2 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
       },
@@ -127,7 +95,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of 4 connected workflow levels (counting this file), above the policy's limit of 3 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), local('b'), local('c')],
         mentions: ['octo-org/app'],
       },
@@ -142,7 +110,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of 3 connected workflow levels (counting this file), above the policy's limit of 2 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), local('b')],
         mentions: ['octo-org/app'],
       },
@@ -158,7 +126,7 @@ const invalid: Case[] = [
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of at least 5 connected workflow levels (counting this file), above the policy's limit of 2 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), local('b'), local('c'), local('d')],
         mentions: ['octo-org/app'],
       },
@@ -171,8 +139,8 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('max-depth', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
-    const { findings, world } = await run(entry.repos, entry.policy, entry.roots, entry.limits);
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
+    const { findings, world } = await evaluateRule(MaxDepthRule, entry);
     expect(findings).toEqual(entry.expected(world));
   });
 
@@ -187,13 +155,13 @@ describe('max-depth', () => {
         },
       },
     };
-    const { findings, world } = await run(repos, levels(2), [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`]);
+    const { findings, world } = await evaluateRule(MaxDepthRule, { repos, policy: levels(2), roots: [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`] });
     expect(findings).toEqual([
       {
         ruleId: 'max-depth',
         severity: 'error',
         message: `./.github/workflows/a.yml leads to a chain of 3 connected workflow levels (counting this file), above the policy's limit of 2 ${WHY}`,
-        location: { node: at(world, APP, CI), jobId: 'call3', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call3', key: 'uses' },
         chain: [local('a'), local('missing')],
         mentions: ['octo-org/app'],
       },

@@ -1,9 +1,5 @@
 import fc from 'fast-check';
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import type { CallGraph, RepoMetadata } from '../../src/graph/types.js';
-import { repoFullName } from '../../src/graph/types.js';
 import {
   comparePermissions,
   formatPermissions,
@@ -18,60 +14,17 @@ import {
 } from '../../src/rules/permissions.js';
 import type { PermissionLevel } from '../../src/workflow/model.js';
 import { parseWorkflow } from '../../src/workflow/parse.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, placeholderNode, withCommitPlaceholders, type FindingView } from '../support/findings.js';
+import type { RepoSpec } from '../support/graph.js';
+import { RUN, wf, workflow } from '../support/workflows.js';
 
 const CI = '.github/workflows/ci.yml';
-const ROOT = `octo-org/app:${CI}`;
-const wf = (name: string) => `.github/workflows/${name}.yml`;
 
 /** A permission set as a workflow writes it (`read-all`, `{ contents: read }`, `{}`), through the real parser. */
 function set(text: string): PermissionSet {
   const permissions = parseWorkflow(`on: push\npermissions: ${text}\njobs: {}\n`, CI).permissions;
   if (!permissions) throw new Error(`not permissions: ${text}`);
   return parsePermissions(permissions);
-}
-
-function node(repo: string, name: string): string {
-  return `${repo}/${wf(name)}@{${repo}}`;
-}
-
-interface Expected {
-  severity: Finding['severity'];
-  message: string;
-  location: Finding['location'];
-  chain: string[];
-  fix?: Finding['fix'];
-  mentions: string[];
-}
-
-/** A finding as the tables write it: commits as `{owner/repo}`, the chain as `uses:` values, mentions by name. */
-function readable(finding: Finding, world: World): Expected {
-  const { severity, message, location, fix } = finding;
-  let text = JSON.stringify({
-    severity,
-    message,
-    location,
-    chain: finding.chain.map((edge) => edge.uses.raw),
-    ...(fix && { fix }),
-    mentions: finding.mentions.map(repoFullName),
-  });
-  for (const [repo, sha] of Object.entries(world.commits)) text = text.split(sha).join(`{${repo}}`).split(sha.slice(0, 7)).join(`{${repo}}`);
-  return JSON.parse(text) as Expected;
-}
-
-function repositoryOf(graph: CallGraph, fullName: string): RepoMetadata {
-  const metadata = graph.repos.get(fullName.toLowerCase());
-  if (!metadata || !('visibility' in metadata)) throw new Error(`no metadata for ${fullName}`);
-  return metadata;
-}
-
-function evaluate(graph: CallGraph, world: World, policy = 'version: 1\n'): Expected[] {
-  const evaluation = evaluatePolicy(
-    { graph, policy: policyFrom(policy), repository: repositoryOf(graph, 'octo-org/app'), now: new Date('2026-03-01T00:00:00Z') },
-    [PermissionsRule],
-  );
-  return evaluation.findings.map((finding) => readable(finding, world));
 }
 
 describe('the GITHUB_TOKEN permission lattice', () => {
@@ -192,15 +145,6 @@ describe('the GITHUB_TOKEN permission lattice', () => {
   });
 });
 
-/** A workflow file: `head` (on, permissions…) then jobs written as YAML text. */
-function file(head: string, jobs: Record<string, string>): string {
-  const body = Object.entries(jobs)
-    .map(([id, text]) => `  ${id}:\n${text.replace(/^(?=.)/gm, '    ')}`)
-    .join('');
-  return `${head}jobs:\n${body}`;
-}
-
-const RUN = 'runs-on: ubuntu-latest\nsteps:\n  - run: make\n';
 const SHARED_DEPLOY = 'octo-org/shared/.github/workflows/deploy.yml@v1';
 const SHARED_BUILD = 'octo-org/shared/.github/workflows/build.yml@v1';
 const LIB_PUBLISH = 'octo-org/lib/.github/workflows/publish.yml@main';
@@ -211,7 +155,7 @@ interface Case {
   name: string;
   repos: Record<string, RepoSpec>;
   policy?: string;
-  findings: Expected[];
+  findings: FindingView[];
 }
 
 function shared(files: Record<string, string>): RepoSpec {
@@ -222,49 +166,49 @@ const valid: Case[] = [
   {
     name: 'a callee asking for what the calling job grants, or less',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: read\n  packages: write\nuses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\npermissions:\n  contents: read\n', { deploy: `permissions:\n  packages: write\n${RUN}` }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: read\n  packages: write\nuses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\npermissions:\n  contents: read\n', { deploy: `permissions:\n  packages: write\n${RUN}` }) }),
     },
     findings: [],
   },
   {
     name: 'a top-level file without permissions passes the repository default, which the app cannot know',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\npermissions: write-all\n', { deploy: RUN }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\npermissions: write-all\n', { deploy: RUN }) }),
     },
     findings: [],
   },
   {
     name: 'the caller workflow’s permissions grant when the calling job sets none',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\npermissions:\n  contents: write\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\n', { deploy: `permissions:\n  contents: write\n${RUN}` }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\npermissions:\n  contents: write\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\n', { deploy: `permissions:\n  contents: write\n${RUN}` }) }),
     },
     findings: [],
   },
   {
     name: 'write-all covers id-token: write and models: read',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions: write-all\nuses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\n', { sign: `permissions:\n  id-token: write\n  models: read\n${RUN}` }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions: write-all\nuses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\n', { sign: `permissions:\n  id-token: write\n  models: read\n${RUN}` }) }),
     },
     findings: [],
   },
   {
     name: 'a grant passes through a workflow that sets no permissions',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: write\nuses: ${SHARED_BUILD}\n` }) } },
-      'octo-org/shared': shared({ [wf('build')]: file('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }) }),
-      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: file('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: write\nuses: ${SHARED_BUILD}\n` }) } },
+      'octo-org/shared': shared({ [wf('build')]: workflow('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }) }),
+      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: workflow('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
     },
     findings: [],
   },
   {
     name: 'severity off reports nothing',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions: {}\nuses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\npermissions: write-all\n', { deploy: RUN }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions: {}\nuses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\npermissions: write-all\n', { deploy: RUN }) }),
     },
     policy: 'version: 1\nrules:\n  permissions:\n    severity: off\n',
     findings: [],
@@ -276,10 +220,10 @@ const invalid: Case[] = [
     name: 'workflow-level and job-level requests above the calling job’s grant; the fix is the block it needs',
     repos: {
       'octo-org/app': {
-        files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: read\n  issues: write\nuses: ${SHARED_DEPLOY}\n` }) },
+        files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: read\n  issues: write\nuses: ${SHARED_DEPLOY}\n` }) },
       },
       'octo-org/shared': shared({
-        [wf('deploy')]: file('on: workflow_call\npermissions:\n  packages: write\n', {
+        [wf('deploy')]: workflow('on: workflow_call\npermissions:\n  packages: write\n', {
           deploy: `permissions:\n  contents: write\n${RUN}`,
           lint: `permissions:\n  contents: read\n${RUN}`,
         }),
@@ -287,13 +231,14 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job call grants: packages: write requested by the workflow, caller grants packages: none; ` +
           `contents: write requested by job deploy, caller grants contents: read. ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
         chain: [SHARED_DEPLOY],
-        fix: { kind: 'job-permissions', node: node('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write', issues: 'write', packages: 'write' } },
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write', issues: 'write', packages: 'write' } },
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
     ],
@@ -301,17 +246,18 @@ const invalid: Case[] = [
   {
     name: 'a grant from the caller workflow: the finding is at the job, the fix keeps what the workflow granted',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\npermissions:\n  contents: read\n  issues: write\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\n', { deploy: `permissions:\n  contents: write\n${RUN}` }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\npermissions:\n  contents: read\n  issues: write\n', { call: `uses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\n', { deploy: `permissions:\n  contents: write\n${RUN}` }) }),
     },
     policy: 'version: 1\nrules:\n  permissions:\n    severity: warning\n',
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'warning',
         message: `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job call grants: contents: write requested by job deploy, caller grants contents: read. ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call' },
         chain: [SHARED_DEPLOY],
-        fix: { kind: 'job-permissions', node: node('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write', issues: 'write' } },
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write', issues: 'write' } },
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
     ],
@@ -319,18 +265,19 @@ const invalid: Case[] = [
   {
     name: 'read-all asked of a map grant is named as written',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_DEPLOY}\n` }) } },
-      'octo-org/shared': shared({ [wf('deploy')]: file('on: workflow_call\npermissions: read-all\n', { deploy: RUN }) }),
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_DEPLOY}\n` }) } },
+      'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\npermissions: read-all\n', { deploy: RUN }) }),
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message: `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job call grants: read-all requested by the workflow, caller grants contents: read. ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
         chain: [SHARED_DEPLOY],
         fix: {
           kind: 'job-permissions',
-          node: node('octo-org/app', 'ci'),
+          node: placeholderNode('octo-org/app', 'ci'),
           jobId: 'call',
           permissions: {
             actions: 'read',
@@ -361,34 +308,36 @@ const invalid: Case[] = [
     repos: {
       'octo-org/app': {
         files: {
-          [CI]: file('on: push\n', {
+          [CI]: workflow('on: push\n', {
             none: `permissions: {}\nuses: ${SHARED_DEPLOY}\n`,
             all: `permissions: write-all\nuses: octo-org/shared/.github/workflows/infer.yml@v1\n`,
           }),
         },
       },
       'octo-org/shared': shared({
-        [wf('deploy')]: file('on: workflow_call\n', { sign: `permissions:\n  id-token: write\n  workflows: write\n${RUN}` }),
-        [wf('infer')]: file('on: workflow_call\n', { infer: `permissions:\n  models: write\n${RUN}` }),
+        [wf('deploy')]: workflow('on: workflow_call\n', { sign: `permissions:\n  id-token: write\n  workflows: write\n${RUN}` }),
+        [wf('infer')]: workflow('on: workflow_call\n', { infer: `permissions:\n  models: write\n${RUN}` }),
       }),
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job none grants: id-token: write requested by job sign, caller grants id-token: none; ` +
           `workflows: write requested by job sign, caller grants workflows: none. ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'none', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'none', key: 'permissions' },
         chain: [SHARED_DEPLOY],
-        fix: { kind: 'job-permissions', node: node('octo-org/app', 'ci'), jobId: 'none', permissions: { 'id-token': 'write', workflows: 'write' } },
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'none', permissions: { 'id-token': 'write', workflows: 'write' } },
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           'octo-org/shared/.github/workflows/infer.yml@v1 asks for more GITHUB_TOKEN permissions than job all grants: ' +
           `models: write requested by job infer, which GitHub never grants (models takes read or none). ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'all', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'all', key: 'permissions' },
         chain: ['octo-org/shared/.github/workflows/infer.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
@@ -397,18 +346,19 @@ const invalid: Case[] = [
   {
     name: 'two levels down: the top-level job’s grant limits a workflow that the intermediate one passes it to',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_BUILD}\n` }) } },
-      'octo-org/shared': shared({ [wf('build')]: file('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }) }),
-      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: file('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_BUILD}\n` }) } },
+      'octo-org/shared': shared({ [wf('build')]: workflow('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }) }),
+      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: workflow('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `${LIB_PUBLISH} (called by job publish in ${SHARED_BUILD}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
           `contents: write requested by job publish, caller grants contents: read. ${RULE}: job call of octo-org/app/${CI}@{octo-org/app} must grant more, ` +
           'or the called workflow must ask for less.',
-        location: { node: node('octo-org/shared', 'build'), jobId: 'publish' },
+        location: { node: placeholderNode('octo-org/shared', 'build'), jobId: 'publish' },
         chain: [SHARED_BUILD, LIB_PUBLISH],
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
@@ -417,26 +367,28 @@ const invalid: Case[] = [
   {
     name: 'an intermediate job cannot elevate: reported at its own call, and the grant below stays the smaller one',
     repos: {
-      'octo-org/app': { files: { [CI]: file('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_BUILD}\n` }) } },
-      'octo-org/shared': shared({ [wf('build')]: file('on: workflow_call\n', { publish: `permissions:\n  contents: write\nuses: ${LIB_PUBLISH}\n` }) }),
-      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: file('on: workflow_call\npermissions:\n  contents: write\n', { publish: RUN }) } },
+      'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions:\n  contents: read\nuses: ${SHARED_BUILD}\n` }) } },
+      'octo-org/shared': shared({ [wf('build')]: workflow('on: workflow_call\n', { publish: `permissions:\n  contents: write\nuses: ${LIB_PUBLISH}\n` }) }),
+      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: workflow('on: workflow_call\npermissions:\n  contents: write\n', { publish: RUN }) } },
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message: `${SHARED_BUILD} asks for more GITHUB_TOKEN permissions than job call grants: contents: write requested by job publish, caller grants contents: read. ${RULE}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
         chain: [SHARED_BUILD],
-        fix: { kind: 'job-permissions', node: node('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write' } },
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', permissions: { contents: 'write' } },
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `${LIB_PUBLISH} (called by job publish in ${SHARED_BUILD}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
           `contents: write requested by the workflow, caller grants contents: read. ${RULE}: job call of octo-org/app/${CI}@{octo-org/app} must grant more, ` +
           'or the called workflow must ask for less.',
-        location: { node: node('octo-org/shared', 'build'), jobId: 'publish', key: 'permissions' },
+        location: { node: placeholderNode('octo-org/shared', 'build'), jobId: 'publish', key: 'permissions' },
         chain: [SHARED_BUILD, LIB_PUBLISH],
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
@@ -447,26 +399,27 @@ const invalid: Case[] = [
     repos: {
       'octo-org/app': {
         files: {
-          [CI]: file('on: push\n', {
+          [CI]: workflow('on: push\n', {
             wide: `permissions:\n  contents: write\nuses: ${SHARED_DEPLOY}\n`,
             narrow: `permissions:\n  contents: read\nuses: ${SHARED_BUILD}\n`,
           }),
         },
       },
       'octo-org/shared': shared({
-        [wf('build')]: file('on: workflow_call\n', { deploy: 'uses: ./.github/workflows/deploy.yml\n' }),
-        [wf('deploy')]: file('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }),
+        [wf('build')]: workflow('on: workflow_call\n', { deploy: 'uses: ./.github/workflows/deploy.yml\n' }),
+        [wf('deploy')]: workflow('on: workflow_call\n', { publish: `uses: ${LIB_PUBLISH}\n` }),
       }),
-      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: file('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
+      'octo-org/lib': { ...PUBLIC_REPO, files: { [wf('publish')]: workflow('on: workflow_call\n', { publish: `permissions:\n  contents: write\n${RUN}` }) } },
     },
     findings: [
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `${LIB_PUBLISH} (called by job publish in octo-org/shared/${wf('deploy')}@{octo-org/shared}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
           `contents: write requested by job publish, caller grants contents: read. ${RULE}: job narrow of octo-org/app/${CI}@{octo-org/app} must grant more, ` +
           'or the called workflow must ask for less.',
-        location: { node: node('octo-org/shared', 'deploy'), jobId: 'publish' },
+        location: { node: placeholderNode('octo-org/shared', 'deploy'), jobId: 'publish' },
         chain: [SHARED_BUILD, './.github/workflows/deploy.yml', LIB_PUBLISH],
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
@@ -481,50 +434,51 @@ afterAll(() => nock.enableNetConnect());
 describe('PermissionsRule', () => {
   describe('valid', () => {
     it.each(valid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, world, policy)).toEqual(findings);
+      const run = await evaluateRule(PermissionsRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
   describe('invalid', () => {
     it.each(invalid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, world, policy)).toEqual(findings);
+      const run = await evaluateRule(PermissionsRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
   it('does not throw on broken graphs, and stops on loops', async () => {
-    const { graph, world } = await graphOf(
-      {
+    const { findings, world, graph } = await evaluateRule(PermissionsRule, {
+      repos: {
         'octo-org/app': {
           files: {
-            [CI]: file('on: push\npermissions:\n  contents: read\n', {
+            [CI]: workflow('on: push\npermissions:\n  contents: read\n', {
               missing: 'uses: octo-org/shared/.github/workflows/missing.yml@v1\n',
               broken: 'uses: octo-org/shared/.github/workflows/broken.yml@v1\n',
               sub: 'uses: octo-org/shared/.github/workflows/ci/build.yml@v1\n',
               gone: 'uses: ghost/gone/.github/workflows/build.yml@v1\n',
               loop: 'uses: ./.github/workflows/loop.yml\n',
             }),
-            [wf('loop')]: file('on: workflow_call\n', { again: 'permissions:\n  contents: write\nuses: ./.github/workflows/loop.yml\n' }),
+            [wf('loop')]: workflow('on: workflow_call\n', { again: 'permissions:\n  contents: write\nuses: ./.github/workflows/loop.yml\n' }),
           },
         },
         'octo-org/shared': shared({ [wf('broken')]: 'on: workflow_call\npermissions: [\n' }),
       },
-      [ROOT],
-    );
+    });
     expect(graph.nodes.get(graph.edges[1]!.to!)?.workflow?.diagnostics.length).toBeGreaterThan(0);
-    const loop = node('octo-org/app', 'loop');
+    const loop = placeholderNode('octo-org/app', 'loop');
     const grant = `${RULE}`;
-    expect(evaluate(graph, world)).toEqual([
+    expect(withCommitPlaceholders(findings, world.commits)).toEqual([
       {
+        ruleId: 'permissions',
         severity: 'error',
         message: `./.github/workflows/loop.yml asks for more GITHUB_TOKEN permissions than job loop grants: contents: write requested by job again, caller grants contents: read. ${grant}.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'loop' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'loop' },
         chain: ['./.github/workflows/loop.yml'],
-        fix: { kind: 'job-permissions', node: node('octo-org/app', 'ci'), jobId: 'loop', permissions: { contents: 'write' } },
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'loop', permissions: { contents: 'write' } },
         mentions: ['octo-org/app'],
       },
       {
+        ruleId: 'permissions',
         severity: 'error',
         message:
           `./.github/workflows/loop.yml (called by job again in octo-org/app/${wf('loop')}@{octo-org/app}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +

@@ -1,39 +1,16 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding, Fix, RefFacts } from '../../src/engine/types.js';
-import { repoFullName, type CallGraph, type RepoMetadata } from '../../src/graph/types.js';
+import type { Fix, RefFacts } from '../../src/engine/types.js';
 import { mostSpecificTag, PinningRule } from '../../src/rules/pinning.js';
 import { FakeGitHub } from '../support/fake-github.js';
+import { evaluateGraph, nodeAt, ruleTable, type Commits, type FindingView } from '../support/findings.js';
 import { buildWorld, resolveWorld, type RepoSpec } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { callable, caller, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const LIB = 'other/lib';
 const SHARED = 'octo-org/shared';
 const CI = '.github/workflows/ci.yml';
 const TEST = '.github/workflows/test.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
-
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('')}`;
-const callable = (...calls: string[]): string =>
-  `on: workflow_call\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('') || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-
-/** Commits by repository (`owner/name`) and by the names cases give extra commits. */
-type Commits = Record<string, string>;
-
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
-  return found;
-}
-
-const at = (commits: Commits, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${commits[repo]}`;
 
 /** Facts for one repository, as the online gathering would hand them to the rules. */
 function facts(repo: string, tagsByCommit: [string, string[]][], reachable: [string, boolean][]): Map<string, RefFacts> {
@@ -50,7 +27,7 @@ interface Case {
   ci: (commits: Commits) => string;
   policy?: string;
   refFacts?: (commits: Commits) => Map<string, RefFacts>;
-  expected: (commits: Commits, gh: FakeGitHub) => ReturnType<typeof view>[];
+  expected: (commits: Commits, gh: FakeGitHub) => FindingView[];
 }
 
 async function run(entry: Pick<Case, 'callees' | 'extra' | 'ci' | 'policy' | 'refFacts'>, roots = [`${APP}:${CI}`]) {
@@ -60,11 +37,8 @@ async function run(entry: Pick<Case, 'callees' | 'extra' | 'ci' | 'policy' | 're
   const app = buildWorld({ [APP]: { files: { [CI]: entry.ci(commits), [wf('lint')]: callable(), [wf('broken')]: 'on: workflow_call\njobs:\n  a: [unclosed\n', [wf('bad')]: 'jobs: [\n' } } }, gh);
   Object.assign(commits, app.commits);
   const graph = await resolveWorld({ gh, commits }, roots);
-  const evaluation = evaluatePolicy(
-    { graph, policy: policyFrom(entry.policy ?? POLICY), repository: metadata(graph, APP), refFacts: entry.refFacts?.(commits) ?? new Map(), now: NOW },
-    [PinningRule],
-  );
-  return { findings: evaluation.findings.map(view), commits, gh };
+  const findings = evaluateGraph(PinningRule, graph, { policy: entry.policy ?? POLICY, refFacts: entry.refFacts?.(commits) });
+  return { findings, commits, gh };
 }
 
 const POLICY = 'version: 1\nrules:\n  pinning:\n    require: sha\n    scope: external\n    verify: true\n';
@@ -140,9 +114,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@v1'],
-        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -159,9 +133,9 @@ const invalid: Case[] = [
           ruleId: 'pinning',
           severity: 'error',
           message: `other/releases/.github/workflows/test.yml@v2 is not pinned to a full 40-character commit SHA: the tag v2 can be moved to other code by anyone who can push to other/releases, and ${RERUN}`,
-          location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+          location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
           chain: ['other/releases/.github/workflows/test.yml@v2'],
-          fix: pinFix(at(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
+          fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
           mentions: ['octo-org/app', 'other/releases'],
         },
       ];
@@ -176,9 +150,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/releases/.github/workflows/test.yml@v2.0.0 is not pinned to a full 40-character commit SHA: the tag v2.0.0 can be moved to other code by anyone who can push to other/releases, and ${RERUN}`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/releases/.github/workflows/test.yml@v2.0.0'],
-        fix: pinFix(at(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/releases/.github/workflows/test.yml@${c[RELEASES]}`, 'v2.0.0'),
         mentions: ['octo-org/app', 'other/releases'],
       },
     ],
@@ -193,9 +167,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@main is not pinned to a full 40-character commit SHA: the branch main can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@main'],
-        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'main'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'main'),
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -211,9 +185,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@main uses the branch main, which moves with every push: ${RERUN} Use a tag or a full commit SHA.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['other/lib/.github/workflows/test.yml@main'],
-        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -228,9 +202,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `octo-org/shared/.github/workflows/build.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to octo-org/shared, and ${RERUN}`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1'],
-        fix: pinFix(at(c, APP, CI), 'call0', `octo-org/shared/.github/workflows/build.yml@${c[SHARED]}`, 'v1'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `octo-org/shared/.github/workflows/build.yml@${c[SHARED]}`, 'v1'),
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
     ],
@@ -247,9 +221,9 @@ const invalid: Case[] = [
         message:
           'other/lib/.github/workflows/test.yml@v1 (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1) is not pinned to a full 40-character commit SHA: ' +
           `the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
-        location: { node: at(c, SHARED, wf('build')), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, SHARED, wf('build')), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@v1'],
-        fix: pinFix(at(c, SHARED, wf('build')), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        fix: pinFix(nodeAt(c, SHARED, wf('build')), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
         mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
       },
     ],
@@ -265,7 +239,7 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@${c.impostor} pins a commit that is not reachable from any branch or tag of other/lib: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c.impostor}`],
         mentions: ['octo-org/app', 'other/lib'],
       },
@@ -280,7 +254,7 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'warning',
         message: `other/lib/.github/workflows/test.yml@${c[LIB]} could not be verified: whether its commit is reachable from a branch or tag of other/lib is unknown, so an impostor commit from a fork cannot be ruled out.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
         mentions: ['octo-org/app', 'other/lib'],
       },
@@ -296,9 +270,9 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@${c[LIB]} has the version comment v1.2.4, but the tag v1.2.4 of other/lib is not at that commit (tags at it: v1.2.3, v1.2, v1): the comment misleads reviewers about the version that runs.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
-        fix: pinFix(at(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
+        fix: pinFix(nodeAt(c, APP, CI), 'call0', `other/lib/.github/workflows/test.yml@${c[LIB]}`, 'v1.2.3'),
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -313,7 +287,7 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@${c[LIB]!.toUpperCase()} has the version comment v1, but the tag v1 of other/lib is not at that commit (no tag points at it): the comment misleads reviewers about the version that runs.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c[LIB]!.toUpperCase()}`],
         mentions: ['octo-org/app', 'other/lib'],
       },
@@ -330,7 +304,7 @@ const invalid: Case[] = [
         ruleId: 'pinning',
         severity: 'warning',
         message: `other/lib/.github/workflows/test.yml@${c[LIB]} pins a commit that is not reachable from any branch or tag of other/lib: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
-        location: { node: at(c, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
         mentions: ['octo-org/app', 'other/lib'],
       },
@@ -343,7 +317,7 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('pinning', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
     const { findings, commits, gh } = await run(entry);
     expect(findings).toEqual(entry.expected(commits, gh));
   });
@@ -370,9 +344,9 @@ describe('pinning', () => {
         ruleId: 'pinning',
         severity: 'error',
         message: `other/lib/.github/workflows/gone.yml@v1 is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to other/lib, and ${RERUN}`,
-        location: { node: at(commits, APP, CI), jobId: 'call5', key: 'uses' },
+        location: { node: nodeAt(commits, APP, CI), jobId: 'call5', key: 'uses' },
         chain: ['other/lib/.github/workflows/gone.yml@v1'],
-        fix: pinFix(at(commits, APP, CI), 'call5', `other/lib/.github/workflows/gone.yml@${commits[LIB]}`, 'v1'),
+        fix: pinFix(nodeAt(commits, APP, CI), 'call5', `other/lib/.github/workflows/gone.yml@${commits[LIB]}`, 'v1'),
         mentions: ['octo-org/app', 'other/lib'],
       },
     ]);

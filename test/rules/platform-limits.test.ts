@@ -1,47 +1,14 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import { repoFullName, type CallGraph, type PlatformLimits, type RepoMetadata } from '../../src/graph/types.js';
+import type { PlatformLimits } from '../../src/graph/types.js';
 import { PlatformLimitsRule } from '../../src/rules/platform-limits.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, nodeAt, ruleTable, shortCommit, type FindingView } from '../support/findings.js';
+import type { RepoSpec, World } from '../support/graph.js';
+import { callable, caller, local, localChain, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const SHARED = 'octo-org/shared';
 const CI = '.github/workflows/ci.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
-const local = (name: string): string => `./.github/workflows/${name}.yml`;
 
-const jobs = (calls: string[]): string => calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('');
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${jobs(calls)}`;
-const callable = (...calls: string[]): string =>
-  `on: workflow_call\njobs:\n${jobs(calls) || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-
-/** Files of a local chain: `names[0]` calls `names[1]`, … the last calls nothing. */
-function localChain(names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name, index) => [wf(name), callable(...(names[index + 1] ? [local(names[index + 1]!)] : []))]));
-}
-
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
-  return found;
-}
-
-async function run(repos: Record<string, RepoSpec>, policy: string, roots = [`${APP}:${CI}`], limits?: PlatformLimits) {
-  const { graph, world } = await graphOf(repos, roots, limits);
-  const evaluation = evaluatePolicy({ graph, policy: policyFrom(policy), repository: metadata(graph, APP), now: NOW }, [PlatformLimitsRule]);
-  return { findings: evaluation.findings.map(view), world };
-}
-
-const at = (world: World, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${world.commits[repo]}`;
-const short = (world: World, repo: string): string => world.commits[repo]!.slice(0, 7);
 const POLICY = 'version: 1\n';
 const FAILS = 'GitHub would fail the run.';
 const LOOP = 'GitHub does not allow a reusable workflow to call itself, directly or through others, and fails the run.';
@@ -53,7 +20,7 @@ interface Case {
   policy?: string;
   roots?: string[];
   limits?: PlatformLimits;
-  expected: (world: World) => ReturnType<typeof view>[];
+  expected: (world: World) => FindingView[];
 }
 
 const valid: Case[] = [
@@ -79,7 +46,7 @@ const invalid: Case[] = [
         ruleId: 'platform-limits',
         severity: 'error',
         message: `./.github/workflows/l2.yml leads to a chain of at least 11 workflow levels (counting this file), above GitHub's limit of 10 on github.com: ${FAILS} The workflows below level 10 were not read, so they were not checked.`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: TEN.map(local),
         mentions: ['octo-org/app'],
       },
@@ -99,7 +66,7 @@ const invalid: Case[] = [
         ruleId: 'platform-limits',
         severity: 'error',
         message: `octo-org/shared/.github/workflows/build.yml@v1 leads to a chain of at least 3 workflow levels (counting this file), above the limit of 2 set by platform.max-levels: ${FAILS} The workflows below level 2 were not read, so they were not checked.`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
       },
@@ -114,8 +81,8 @@ const invalid: Case[] = [
       {
         ruleId: 'platform-limits',
         severity: 'error',
-        message: `octo-org/app/.github/workflows/ci.yml@${short(world, APP)} calls at least 3 unique reusable workflows across its whole call graph, above the limit of 2 set by platform.max-unique: ${FAILS} The workflows past the limit were not read, so they were not checked.`,
-        location: { node: at(world, APP, CI) },
+        message: `octo-org/app/.github/workflows/ci.yml@${shortCommit(world.commits, APP)} calls at least 3 unique reusable workflows across its whole call graph, above the limit of 2 set by platform.max-unique: ${FAILS} The workflows past the limit were not read, so they were not checked.`,
+        location: { node: nodeAt(world.commits, APP, CI) },
         chain: [],
         mentions: ['octo-org/app'],
       },
@@ -130,8 +97,8 @@ const invalid: Case[] = [
       {
         ruleId: 'platform-limits',
         severity: 'error',
-        message: `octo-org/app/.github/workflows/ci.yml@${short(world, APP)} calls at least 4 unique reusable workflows across its whole call graph, above the limit of 2 set by platform.max-unique: ${FAILS} The workflows past the limit were not read, so they were not checked.`,
-        location: { node: at(world, APP, CI) },
+        message: `octo-org/app/.github/workflows/ci.yml@${shortCommit(world.commits, APP)} calls at least 4 unique reusable workflows across its whole call graph, above the limit of 2 set by platform.max-unique: ${FAILS} The workflows past the limit were not read, so they were not checked.`,
+        location: { node: nodeAt(world.commits, APP, CI) },
         chain: [],
         mentions: ['octo-org/app'],
       },
@@ -144,8 +111,8 @@ const invalid: Case[] = [
       {
         ruleId: 'platform-limits',
         severity: 'error',
-        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${short(world, APP)} → octo-org/app/.github/workflows/b.yml@${short(world, APP)} → octo-org/app/.github/workflows/a.yml@${short(world, APP)}. ${LOOP}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)} → octo-org/app/.github/workflows/b.yml@${shortCommit(world.commits, APP)} → octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)}. ${LOOP}`,
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), local('b'), local('a')],
         mentions: ['octo-org/app'],
       },
@@ -162,7 +129,7 @@ const invalid: Case[] = [
         ruleId: 'platform-limits',
         severity: 'error',
         message: `octo-org/shared/.github/workflows/x.yml@v1 leads into a loop: octo-org/shared/.github/workflows/x.yml@v1 → octo-org/shared/.github/workflows/y.yml@main → octo-org/shared/.github/workflows/x.yml@v1. ${LOOP}`,
-        location: { node: at(world, APP, CI), jobId: 'call1', key: 'uses' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call1', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/x.yml@v1', 'octo-org/shared/.github/workflows/y.yml@main', 'octo-org/shared/.github/workflows/x.yml@v1'],
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
@@ -175,8 +142,8 @@ const invalid: Case[] = [
       {
         ruleId: 'platform-limits',
         severity: 'error',
-        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${short(world, APP)} → octo-org/app/.github/workflows/a.yml@${short(world, APP)}. ${LOOP}`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)} → octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)}. ${LOOP}`,
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [local('a'), '$/.github/workflows/a.yml'],
         mentions: ['octo-org/app'],
       },
@@ -189,8 +156,8 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('platform-limits', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
-    const { findings, world } = await run(entry.repos, entry.policy ?? POLICY, entry.roots, entry.limits);
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
+    const { findings, world } = await evaluateRule(PlatformLimitsRule, { ...entry, policy: entry.policy ?? POLICY });
     expect(findings).toEqual(entry.expected(world));
   });
 
@@ -205,13 +172,13 @@ describe('platform-limits', () => {
         },
       },
     };
-    const { findings, world } = await run(repos, POLICY, [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`]);
+    const { findings, world } = await evaluateRule(PlatformLimitsRule, { repos, policy: POLICY, roots: [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`] });
     expect(findings).toEqual([
       {
         ruleId: 'platform-limits',
         severity: 'error',
-        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${short(world, APP)} → octo-org/app/.github/workflows/a.yml@${short(world, APP)}. ${LOOP}`,
-        location: { node: at(world, APP, CI), jobId: 'call4', key: 'uses' },
+        message: `./.github/workflows/a.yml leads into a loop: octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)} → octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)}. ${LOOP}`,
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call4', key: 'uses' },
         chain: [local('a'), local('a')],
         mentions: ['octo-org/app'],
       },

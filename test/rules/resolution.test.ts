@@ -1,54 +1,25 @@
 import nock from 'nock';
 import { MemoryCacheStore } from '../../src/cache/memory.js';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
 import { GITHUB_COM_LIMITS } from '../../src/graph/limits.js';
 import { resolveCallGraph } from '../../src/graph/resolve.js';
-import { repoFullName, type CallGraph, type PlatformLimits, type RepoMetadata } from '../../src/graph/types.js';
+import type { CallGraph, PlatformLimits } from '../../src/graph/types.js';
 import { ResolutionRule } from '../../src/rules/resolution.js';
 import { GitHubSource } from '../../src/source/github.js';
 import { FakeGitHub, type Fault } from '../support/fake-github.js';
+import { evaluateGraph, nodeAt, ruleTable, shortCommit, type FindingView } from '../support/findings.js';
 import { buildWorld, NoRetryOctokit, repoId, resolveWorld, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { callable, caller, local, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const CI = '.github/workflows/ci.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
-const local = (name: string): string => `./.github/workflows/${name}.yml`;
-
-const jobs = (calls: string[]): string => calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('');
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${jobs(calls)}`;
-const callable = (...calls: string[]): string =>
-  `on: workflow_call\njobs:\n${jobs(calls) || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-/** The repository under evaluation; as the app knew it from the webhook when GitHub did not answer for it. */
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  return !found || 'kind' in found ? { repo: repoId(fullName), visibility: 'public', archived: false } : found;
-}
-
-function evaluate(graph: CallGraph) {
-  // Resolution needs no settings: it is always on, always an error.
-  const evaluation = evaluatePolicy({ graph, policy: policyFrom('version: 1\n'), repository: metadata(graph, APP), now: NOW }, [ResolutionRule]);
-  return evaluation.findings.map(view);
-}
-
-const at = (world: World, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${world.commits[repo]}`;
-const short = (world: World, repo: string): string => world.commits[repo]!.slice(0, 7);
 
 const SHARED: RepoSpec = { files: { [wf('build')]: callable() }, tags: { v1: {} } };
 /** A finding about the one call of ci.yml (`call0`). */
-const direct = (world: World, uses: string, message: string, mentions: string[]): ReturnType<typeof view> => ({
+const direct = (world: World, uses: string, message: string, mentions: string[]): FindingView => ({
   ruleId: 'resolution',
   severity: 'error',
   message: `${uses}${message}`,
-  location: { node: at(world, APP, CI), jobId: 'call0', key: 'uses' },
+  location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'uses' },
   chain: [uses],
   mentions: ['octo-org/app', ...mentions],
 });
@@ -60,7 +31,7 @@ interface Case {
   prepare?: (world: World) => void;
   roots?: string[];
   limits?: PlatformLimits;
-  expected: (world: World) => ReturnType<typeof view>[];
+  expected: (world: World) => FindingView[];
 }
 
 const valid: Case[] = [
@@ -107,7 +78,7 @@ const invalid: Case[] = [
           ': the repository octo-org/old-name is now octo-org/new-name, and GitHub Actions follows no redirects, so this call fails. Call octo-org/new-name instead.',
           ['octo-org/old-name', 'octo-org/new-name'],
         ),
-        fix: { kind: 'replace-uses', node: at(world, APP, CI), jobId: 'call0', uses: 'octo-org/new-name/.github/workflows/build.yml@v1', comment: 'v1' },
+        fix: { kind: 'replace-uses', node: nodeAt(world.commits, APP, CI), jobId: 'call0', uses: 'octo-org/new-name/.github/workflows/build.yml@v1', comment: 'v1' },
       },
     ],
   },
@@ -141,7 +112,7 @@ const invalid: Case[] = [
     name: 'file-not-found through ./, at the caller’s own commit',
     repos: { [APP]: { files: { [CI]: caller(local('missing')) } } },
     expected: (world) => [
-      direct(world, local('missing'), `: .github/workflows/missing.yml does not exist in octo-org/app at ${short(world, APP)}, so GitHub cannot run this call.`, []),
+      direct(world, local('missing'), `: .github/workflows/missing.yml does not exist in octo-org/app at ${shortCommit(world.commits, APP)}, so GitHub cannot run this call.`, []),
     ],
   },
   {
@@ -171,7 +142,7 @@ const invalid: Case[] = [
         message:
           'other/gone/.github/workflows/x.yml@main (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1): the repository other/gone does not exist or the app cannot see it. ' +
           'If it is private or internal, install the app on it (or grant the app access to it); until then the call cannot be checked and the check fails closed.',
-        location: { node: at(world, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'uses' },
+        location: { node: nodeAt(world.commits, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/gone/.github/workflows/x.yml@main'],
         mentions: ['octo-org/app', 'octo-org/shared', 'other/gone'],
       },
@@ -185,8 +156,8 @@ const invalid: Case[] = [
       {
         ruleId: 'resolution',
         severity: 'error',
-        message: `The workflow octo-org/app/.github/workflows/deleted.yml@${short(world, APP)} could not be read: it does not exist at that commit. It was not checked, so the check fails closed.`,
-        location: { node: at(world, APP, wf('deleted')) },
+        message: `The workflow octo-org/app/.github/workflows/deleted.yml@${shortCommit(world.commits, APP)} could not be read: it does not exist at that commit. It was not checked, so the check fails closed.`,
+        location: { node: nodeAt(world.commits, APP, wf('deleted')) },
         chain: [],
         mentions: ['octo-org/app'],
       },
@@ -199,11 +170,12 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('resolution', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
     const world = buildWorld(entry.repos);
     entry.prepare?.(world);
     const graph = await resolveWorld(world, entry.roots ?? [`${APP}:${CI}`], entry.limits ? { limits: entry.limits } : {});
-    expect(evaluate(graph)).toEqual(entry.expected(world));
+    // Resolution needs no settings: it is always on, always an error.
+    expect(evaluateGraph(ResolutionRule, graph)).toEqual(entry.expected(world));
   });
 
   describe('GitHub failing to answer fails closed and asks for a re-run', () => {
@@ -233,19 +205,21 @@ describe('resolution', () => {
     ])('%s', async (kind, fault, reason, timeoutMs) => {
       const { graph, world } = await withFault(fault, timeoutMs);
       expect(graph.edges.map((edge) => edge.error?.kind)).toEqual([kind]);
-      expect(evaluate(graph)).toEqual([direct(world, USES, `${reason}${TAIL}`, ['octo-org/shared'])]);
+      expect(evaluateGraph(ResolutionRule, graph)).toEqual([direct(world, USES, `${reason}${TAIL}`, ['octo-org/shared'])]);
     });
 
     it('a top-level file GitHub did not answer for', async () => {
       const world = buildWorld(REPOS);
       world.gh.inject('POST /graphql', { status: 503 });
       const graph = await resolveWorld(world, [`${APP}:${CI}`]);
-      expect(evaluate(graph)).toEqual([
+      // GitHub did not answer for the repository either: the app knows it from the webhook.
+      const repository = { repo: repoId(APP), visibility: 'public' as const, archived: false };
+      expect(evaluateGraph(ResolutionRule, graph, { repository })).toEqual([
         {
           ruleId: 'resolution',
           severity: 'error',
-          message: `The workflow octo-org/app/.github/workflows/ci.yml@${short(world, APP)} could not be read: GitHub answered 503; re-run the check. It was not checked, so the check fails closed.`,
-          location: { node: at(world, APP, CI) },
+          message: `The workflow octo-org/app/.github/workflows/ci.yml@${shortCommit(world.commits, APP)} could not be read: GitHub answered 503; re-run the check. It was not checked, so the check fails closed.`,
+          location: { node: nodeAt(world.commits, APP, CI) },
           chain: [],
           mentions: ['octo-org/app'],
         },
@@ -265,24 +239,24 @@ describe('resolution', () => {
       },
     });
     const graph = await resolveWorld(world, [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`]);
-    expect(evaluate(graph)).toEqual([
+    expect(evaluateGraph(ResolutionRule, graph)).toEqual([
       {
-        ...direct(world, local('missing'), `: .github/workflows/missing.yml does not exist in octo-org/app at ${short(world, APP)}, so GitHub cannot run this call.`, []),
-        location: { node: at(world, APP, CI), jobId: 'call1', key: 'uses' },
+        ...direct(world, local('missing'), `: .github/workflows/missing.yml does not exist in octo-org/app at ${shortCommit(world.commits, APP)}, so GitHub cannot run this call.`, []),
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call1', key: 'uses' },
       },
       {
         ruleId: 'resolution',
         severity: 'error',
-        message: `gone/repo/.github/workflows/x.yml@v1 (called by job call0 in octo-org/app/.github/workflows/a.yml@${short(world, APP)}): the repository gone/repo does not exist or the app cannot see it. If it is private or internal, install the app on it (or grant the app access to it); until then the call cannot be checked and the check fails closed.`,
-        location: { node: at(world, APP, wf('a')), jobId: 'call0', key: 'uses' },
+        message: `gone/repo/.github/workflows/x.yml@v1 (called by job call0 in octo-org/app/.github/workflows/a.yml@${shortCommit(world.commits, APP)}): the repository gone/repo does not exist or the app cannot see it. If it is private or internal, install the app on it (or grant the app access to it); until then the call cannot be checked and the check fails closed.`,
+        location: { node: nodeAt(world.commits, APP, wf('a')), jobId: 'call0', key: 'uses' },
         chain: [local('a'), 'gone/repo/.github/workflows/x.yml@v1'],
         mentions: ['octo-org/app', 'gone/repo'],
       },
       {
         ruleId: 'resolution',
         severity: 'error',
-        message: `The workflow octo-org/app/.github/workflows/gone.yml@${short(world, APP)} could not be read: it does not exist at that commit. It was not checked, so the check fails closed.`,
-        location: { node: at(world, APP, wf('gone')) },
+        message: `The workflow octo-org/app/.github/workflows/gone.yml@${shortCommit(world.commits, APP)} could not be read: it does not exist at that commit. It was not checked, so the check fails closed.`,
+        location: { node: nodeAt(world.commits, APP, wf('gone')) },
         chain: [],
         mentions: ['octo-org/app'],
       },

@@ -1,44 +1,21 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import { repoFullName, type CallGraph, type RepoMetadata } from '../../src/graph/types.js';
 import { SecretsInheritRule } from '../../src/rules/secrets-inherit.js';
-import { graphOf, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { evaluateRule, nodeAt, ruleTable, type FindingView } from '../support/findings.js';
+import type { RepoSpec, World } from '../support/graph.js';
+import { RUN, wf, workflow } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
 const CI = '.github/workflows/ci.yml';
-const NOW = new Date('2026-08-01T00:00:00Z');
-const wf = (name: string): string => `.github/workflows/${name}.yml`;
 
 /** Jobs calling each of `calls` with `secrets: inherit`. */
-const inheriting = (calls: string[]): string => calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n    secrets: inherit\n`).join('');
-const caller = (...calls: string[]): string => `on: pull_request\njobs:\n${inheriting(calls)}`;
+const inheriting = (calls: string[]): Record<string, string> => Object.fromEntries(calls.map((uses, index) => [`call${index}`, `uses: ${uses}\nsecrets: inherit\n`]));
+const caller = (...calls: string[]): string => workflow('on: pull_request\n', inheriting(calls));
 /** A reusable workflow declaring `secrets` (required ones marked `!`) and calling `calls` with inherit. */
 const callable = (secrets: string[], ...calls: string[]): string => {
   const declared = secrets.map((name) => `      ${name.replace('!', '')}:\n        required: ${name.endsWith('!')}\n`).join('');
   const on = declared === '' ? 'on: workflow_call\n' : `on:\n  workflow_call:\n    secrets:\n${declared}`;
-  return `${on}jobs:\n${inheriting(calls) || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
+  return workflow(on, calls.length > 0 ? inheriting(calls) : { build: RUN });
 };
-
-function view(finding: Finding) {
-  const { ruleId, severity, message, location, fix } = finding;
-  return { ruleId, severity, message, location, chain: finding.chain.map((edge) => edge.uses.raw), ...(fix && { fix }), mentions: finding.mentions.map(repoFullName) };
-}
-
-function metadata(graph: CallGraph, fullName: string): RepoMetadata {
-  const found = graph.repos.get(fullName);
-  if (!found || 'kind' in found) throw new Error(`no metadata for ${fullName}`);
-  return found;
-}
-
-async function run(repos: Record<string, RepoSpec>, policy: string, roots = [`${APP}:${CI}`]) {
-  const { graph, world } = await graphOf(repos, roots);
-  const evaluation = evaluatePolicy({ graph, policy: policyFrom(policy), repository: metadata(graph, APP), now: NOW }, [SecretsInheritRule]);
-  return { findings: evaluation.findings.map(view), world };
-}
-
-const at = (world: World, repo: string, path: string): string => `${repo.toLowerCase()}/${path}@${world.commits[repo]}`;
 
 const POLICY = 'version: 1\nrules:\n  secrets-inherit:\n    allow: ["partner/*"]\n    allow-same-owner: true\n';
 const STRICT = 'version: 1\nrules:\n  secrets-inherit:\n    allow: []\n    allow-same-owner: false\n';
@@ -51,7 +28,7 @@ interface Case {
   name: string;
   repos: Record<string, RepoSpec>;
   policy?: string;
-  expected: (world: World) => ReturnType<typeof view>[];
+  expected: (world: World) => FindingView[];
 }
 
 const valid: Case[] = [
@@ -92,9 +69,9 @@ const invalid: Case[] = [
         ruleId: 'secrets-inherit',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@v1 ${EXPOSED}, not only the 2 it declares (NPM_TOKEN, SLACK_WEBHOOK).`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'secrets' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'secrets' },
         chain: ['other/lib/.github/workflows/test.yml@v1'],
-        fix: { kind: 'explicit-secrets', node: at(world, APP, CI), jobId: 'call0', secrets: ['NPM_TOKEN', 'SLACK_WEBHOOK'] },
+        fix: { kind: 'explicit-secrets', node: nodeAt(world.commits, APP, CI), jobId: 'call0', secrets: ['NPM_TOKEN', 'SLACK_WEBHOOK'] },
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -107,9 +84,9 @@ const invalid: Case[] = [
         ruleId: 'secrets-inherit',
         severity: 'error',
         message: `other/bare/.github/workflows/x.yml@v1 ${EXPOSED}, although it declares none.`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'secrets' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'secrets' },
         chain: ['other/bare/.github/workflows/x.yml@v1'],
-        fix: { kind: 'explicit-secrets', node: at(world, APP, CI), jobId: 'call0', secrets: [] },
+        fix: { kind: 'explicit-secrets', node: nodeAt(world.commits, APP, CI), jobId: 'call0', secrets: [] },
         mentions: ['octo-org/app', 'other/bare'],
       },
     ],
@@ -123,9 +100,9 @@ const invalid: Case[] = [
         ruleId: 'secrets-inherit',
         severity: 'error',
         message: `octo-org/shared/.github/workflows/build.yml@v1 ${EXPOSED}, not only the one it declares (DEPLOY_KEY).`,
-        location: { node: at(world, APP, CI), jobId: 'call0', key: 'secrets' },
+        location: { node: nodeAt(world.commits, APP, CI), jobId: 'call0', key: 'secrets' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1'],
-        fix: { kind: 'explicit-secrets', node: at(world, APP, CI), jobId: 'call0', secrets: ['DEPLOY_KEY'] },
+        fix: { kind: 'explicit-secrets', node: nodeAt(world.commits, APP, CI), jobId: 'call0', secrets: ['DEPLOY_KEY'] },
         mentions: ['octo-org/app', 'octo-org/shared'],
       },
     ],
@@ -142,9 +119,9 @@ const invalid: Case[] = [
         ruleId: 'secrets-inherit',
         severity: 'error',
         message: `other/lib/.github/workflows/test.yml@v1 (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1) ${EXPOSED}, not only the 2 it declares (NPM_TOKEN, SLACK_WEBHOOK).`,
-        location: { node: at(world, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'secrets' },
+        location: { node: nodeAt(world.commits, 'octo-org/shared', wf('build')), jobId: 'call0', key: 'secrets' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'other/lib/.github/workflows/test.yml@v1'],
-        fix: { kind: 'explicit-secrets', node: at(world, 'octo-org/shared', wf('build')), jobId: 'call0', secrets: ['NPM_TOKEN', 'SLACK_WEBHOOK'] },
+        fix: { kind: 'explicit-secrets', node: nodeAt(world.commits, 'octo-org/shared', wf('build')), jobId: 'call0', secrets: ['NPM_TOKEN', 'SLACK_WEBHOOK'] },
         mentions: ['octo-org/app', 'octo-org/shared', 'other/lib'],
       },
     ],
@@ -156,8 +133,8 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('secrets-inherit', () => {
-  it.each([...valid.map((entry) => ({ kind: 'valid', ...entry })), ...invalid.map((entry) => ({ kind: 'invalid', ...entry }))])('$kind: $name', async (entry) => {
-    const { findings, world } = await run(entry.repos, entry.policy ?? POLICY);
+  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
+    const { findings, world } = await evaluateRule(SecretsInheritRule, { repos: entry.repos, policy: entry.policy ?? POLICY });
     expect(findings).toEqual(entry.expected(world));
   });
 
@@ -179,12 +156,12 @@ describe('secrets-inherit', () => {
       },
       'other/lib': { files: { [wf('broken')]: 'on: workflow_call\njobs:\n  a: [unclosed\n', [wf('push-only')]: 'on: push\njobs: {}\n' }, tags: { v1: {} } },
     };
-    const { findings, world } = await run(repos, POLICY, [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`]);
+    const { findings, world } = await evaluateRule(SecretsInheritRule, { repos, policy: POLICY, roots: [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`] });
     const unknown = (jobId: string, uses: string, why: string) => ({
       ruleId: 'secrets-inherit',
       severity: 'error',
       message: `${uses} ${EXPOSED}; what it declares is unknown because ${why}.`,
-      location: { node: at(world, APP, CI), jobId, key: 'secrets' },
+      location: { node: nodeAt(world.commits, APP, CI), jobId, key: 'secrets' },
       chain: [uses],
       mentions: ['octo-org/app', 'other/lib'],
     });

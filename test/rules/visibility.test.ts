@@ -1,75 +1,17 @@
 import nock from 'nock';
-import { evaluatePolicy } from '../../src/engine/evaluate.js';
-import type { Finding } from '../../src/engine/types.js';
-import type { CallGraph, RepoMetadata } from '../../src/graph/types.js';
-import { repoFullName } from '../../src/graph/types.js';
 import { VisibilityRule } from '../../src/rules/visibility.js';
-import { buildWorld, graphOf, resolveWorld, type RepoSpec, type World } from '../support/graph.js';
-import { policyFrom } from '../support/policy.js';
+import { CI_ROOT, evaluateGraph, evaluateRule, placeholderNode, withCommitPlaceholders, type FindingView } from '../support/findings.js';
+import { buildWorld, graphOf, resolveWorld, type RepoSpec } from '../support/graph.js';
+import { callable, caller, wf } from '../support/workflows.js';
 
 const CI = '.github/workflows/ci.yml';
-const ROOT = `octo-org/app:${CI}`;
-const wf = (name: string) => `.github/workflows/${name}.yml`;
 const ACCESS_ROUTE = 'GET /repos/{owner}/{repo}/actions/permissions/access';
-
-function caller(...calls: string[]): string {
-  return `on: pull_request\njobs:\n${calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('')}`;
-}
-
-function callable(...calls: string[]): string {
-  const jobs = calls.map((uses, index) => `  call${index}:\n    uses: ${uses}\n`).join('');
-  return `on: workflow_call\njobs:\n${jobs || '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'}`;
-}
-
-/** The node key of a file in a world, with its commit written `{owner/repo}` as `readable` does. */
-function node(repo: string, name: string): string {
-  return `${repo}/${wf(name)}@{${repo}}`;
-}
-
-interface Expected {
-  severity: Finding['severity'];
-  message: string;
-  location: Finding['location'];
-  /** The `uses:` values of the chain, top-level call first. */
-  chain: string[];
-  fix?: Finding['fix'];
-  mentions: string[];
-}
-
-/** A finding as the tables write it: commits as `{owner/repo}`, the chain as `uses:` values, mentions by name. */
-function readable(finding: Finding, world: World): Expected {
-  const { severity, message, location, fix } = finding;
-  let text = JSON.stringify({
-    severity,
-    message,
-    location,
-    chain: finding.chain.map((edge) => edge.uses.raw),
-    ...(fix && { fix }),
-    mentions: finding.mentions.map(repoFullName),
-  });
-  for (const [repo, sha] of Object.entries(world.commits)) text = text.split(sha).join(`{${repo}}`).split(sha.slice(0, 7)).join(`{${repo}}`);
-  return JSON.parse(text) as Expected;
-}
-
-function repositoryOf(graph: CallGraph, fullName: string): RepoMetadata {
-  const metadata = graph.repos.get(fullName.toLowerCase());
-  if (!metadata || !('visibility' in metadata)) throw new Error(`no metadata for ${fullName}`);
-  return metadata;
-}
-
-function evaluate(graph: CallGraph, world: World, policy = 'version: 1\n'): Expected[] {
-  const evaluation = evaluatePolicy(
-    { graph, policy: policyFrom(policy), repository: repositoryOf(graph, 'octo-org/app'), now: new Date('2026-03-01T00:00:00Z') },
-    [VisibilityRule],
-  );
-  return evaluation.findings.map((finding) => readable(finding, world));
-}
 
 interface Case {
   name: string;
   repos: Record<string, RepoSpec>;
   policy?: string;
-  findings: Expected[];
+  findings: FindingView[];
 }
 
 const LIB_BUILD = 'octo-org/lib/.github/workflows/build.yml@v1';
@@ -151,9 +93,10 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message: `${LIB_BUILD} is in a private repository, which a top-level workflow in a public repository cannot call. ${GITHUB_FAILS}`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: [LIB_BUILD],
         mentions: ['octo-org/app', 'octo-org/lib'],
       },
@@ -167,9 +110,10 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message: `${LIB_BUILD} is in a private repository, which a top-level workflow in an internal repository cannot call. ${GITHUB_FAILS}`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: [LIB_BUILD],
         mentions: ['octo-org/app', 'octo-org/lib'],
       },
@@ -184,10 +128,11 @@ const invalid: Case[] = [
     policy: 'version: 1\nrules:\n  visibility:\n    allow: { private: [private, public] }\n',
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           'octo-org/corp/.github/workflows/build.yml@main is in an internal repository; the policy lets top-level workflows in private repositories call only private and public repositories.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/corp/.github/workflows/build.yml@main'],
         mentions: ['octo-org/app', 'octo-org/corp'],
       },
@@ -202,9 +147,10 @@ const invalid: Case[] = [
     policy: 'version: 1\nrules:\n  visibility:\n    severity: warning\n',
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'warning',
         message: `${LIB_BUILD} is in octo-org/lib, whose Actions access setting is none: no workflow outside it may call it, so GitHub fails the run.`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: [LIB_BUILD],
         fix: {
           kind: 'repository-setting',
@@ -225,11 +171,12 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           'partner/lib/.github/workflows/build.yml@main is in partner/lib, whose Actions access setting shares its workflows only within partner, not with octo-org/app, so GitHub fails the run. ' +
           'Setting it to enterprise helps only if both organizations belong to the same enterprise.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: ['partner/lib/.github/workflows/build.yml@main'],
         fix: {
           kind: 'repository-setting',
@@ -250,10 +197,11 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           'octocat/tools/.github/workflows/build.yml@main is in octocat/tools, whose Actions access setting shares its workflows only with repositories of octocat, not with octo-org/app, so GitHub fails the run.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: ['octocat/tools/.github/workflows/build.yml@main'],
         mentions: ['octo-org/app', 'octocat/tools'],
       },
@@ -268,11 +216,12 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           'octo-org/lib/.github/workflows/deploy.yml@main (called by job call0 in octo-org/shared/.github/workflows/build.yml@v1) is in a private repository, ' +
           `which a top-level workflow in a public repository cannot call. ${GITHUB_FAILS}`,
-        location: { node: node('octo-org/shared', 'build'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/shared', 'build'), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/shared/.github/workflows/build.yml@v1', 'octo-org/lib/.github/workflows/deploy.yml@main'],
         mentions: ['octo-org/app', 'octo-org/shared', 'octo-org/lib'],
       },
@@ -287,11 +236,12 @@ const invalid: Case[] = [
     },
     findings: [
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           'partner/lib/.github/workflows/deploy.yml@main (called by job call0 in partner/shared/.github/workflows/build.yml@v1) is in partner/lib, whose Actions access setting shares its workflows only within partner, not with octo-org/app, so GitHub fails the run. ' +
           'Setting it to enterprise helps only if both organizations belong to the same enterprise.',
-        location: { node: node('partner/shared', 'build'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('partner/shared', 'build'), jobId: 'call0', key: 'uses' },
         chain: ['partner/shared/.github/workflows/build.yml@v1', 'partner/lib/.github/workflows/deploy.yml@main'],
         fix: {
           kind: 'repository-setting',
@@ -303,11 +253,12 @@ const invalid: Case[] = [
         mentions: ['octo-org/app', 'partner/shared', 'partner/lib'],
       },
       {
+        ruleId: 'visibility',
         severity: 'error',
         message:
           './.github/workflows/step.yml (called by job call0 in partner/lib/.github/workflows/deploy.yml@main) is in partner/lib, whose Actions access setting shares its workflows only within partner, not with octo-org/app, so GitHub fails the run. ' +
           'Setting it to enterprise helps only if both organizations belong to the same enterprise.',
-        location: { node: node('partner/lib', 'deploy'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('partner/lib', 'deploy'), jobId: 'call0', key: 'uses' },
         chain: ['partner/shared/.github/workflows/build.yml@v1', 'partner/lib/.github/workflows/deploy.yml@main', './.github/workflows/step.yml'],
         fix: {
           kind: 'repository-setting',
@@ -329,15 +280,15 @@ afterAll(() => nock.enableNetConnect());
 describe('VisibilityRule', () => {
   describe('valid', () => {
     it.each(valid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, world, policy)).toEqual(findings);
+      const run = await evaluateRule(VisibilityRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
   describe('invalid', () => {
     it.each(invalid)('$name', async ({ repos, policy, findings }) => {
-      const { graph, world } = await graphOf(repos, [ROOT]);
-      expect(evaluate(graph, world, policy)).toEqual(findings);
+      const run = await evaluateRule(VisibilityRule, { repos, policy });
+      expect(withCommitPlaceholders(run.findings, run.world.commits)).toEqual(findings);
     });
   });
 
@@ -347,14 +298,15 @@ describe('VisibilityRule', () => {
       'octo-org/lib': { visibility: 'private', accessLevel: 'organization', files: { [wf('build')]: callable() }, tags: { v1: {} } },
     });
     world.gh.inject(ACCESS_ROUTE, { status: 403, body: { message: 'Resource not accessible by integration' } });
-    const graph = await resolveWorld(world, [ROOT]);
-    expect(evaluate(graph, world)).toEqual([
+    const graph = await resolveWorld(world, [CI_ROOT]);
+    expect(withCommitPlaceholders(evaluateGraph(VisibilityRule, graph), world.commits)).toEqual([
       {
+        ruleId: 'visibility',
         severity: 'warning',
         message:
           `Could not verify that ${LIB_BUILD} is shared with octo-org/app: The Actions access setting of octo-org/lib is not readable by the app. ` +
           'GitHub fails the run unless the Actions access setting of octo-org/lib covers the caller.',
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: [LIB_BUILD],
         fix: {
           kind: 'repository-setting',
@@ -369,14 +321,14 @@ describe('VisibilityRule', () => {
   });
 
   it('points the fix at the Enterprise Server host the graph was resolved on', async () => {
-    const { graph, world } = await graphOf(
+    const { graph } = await graphOf(
       {
         'octo-org/app': { visibility: 'internal', files: { [CI]: caller('octo-org/corp/.github/workflows/build.yml@main') } },
         'octo-org/corp': { visibility: 'internal', accessLevel: 'none', files: { [wf('build')]: callable() } },
       },
-      [ROOT],
+      [CI_ROOT],
     );
-    const [finding] = evaluate({ ...graph, host: 'ghe.example.com' }, world);
+    const [finding] = evaluateGraph(VisibilityRule, { ...graph, host: 'ghe.example.com' });
     expect(finding?.fix).toEqual({
       kind: 'repository-setting',
       repo: { owner: 'octo-org', name: 'corp' },
@@ -387,8 +339,8 @@ describe('VisibilityRule', () => {
   });
 
   it('does not throw on broken graphs and judges only what it can', async () => {
-    const { graph, world } = await graphOf(
-      {
+    const { findings, world, graph } = await evaluateRule(VisibilityRule, {
+      repos: {
         'octo-org/app': {
           visibility: 'public',
           files: {
@@ -406,8 +358,7 @@ describe('VisibilityRule', () => {
         'octo-org/lib': { visibility: 'private', accessLevel: 'organization', files: {} },
         'octo-org/oss': { visibility: 'public', files: { [wf('broken')]: 'on: workflow_call\njobs: [\n' } },
       },
-      [ROOT],
-    );
+    });
     expect(graph.edges.map((edge) => edge.error?.kind ?? edge.uses.reference.kind)).toEqual([
       'file-not-found',
       'repo-not-found',
@@ -418,11 +369,12 @@ describe('VisibilityRule', () => {
       'local-workflow',
     ]);
     // The missing file still sits in a private repository the public caller cannot use.
-    expect(evaluate(graph, world)).toEqual([
+    expect(withCommitPlaceholders(findings, world.commits)).toEqual([
       {
+        ruleId: 'visibility',
         severity: 'error',
         message: `octo-org/lib/.github/workflows/missing.yml@main is in a private repository, which a top-level workflow in a public repository cannot call. ${GITHUB_FAILS}`,
-        location: { node: node('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call0', key: 'uses' },
         chain: ['octo-org/lib/.github/workflows/missing.yml@main'],
         mentions: ['octo-org/app', 'octo-org/lib'],
       },
