@@ -1,0 +1,64 @@
+// `--format json`: for scripts. The shape is a contract, versioned by `version`; fields are only ever
+// added. Every key is always present (null when it does not apply), so consumers need no guesswork.
+import type { Conclusion, FindingSeverity } from '../engine/types.js';
+import type { RuleId } from '../policy/types.js';
+import { countSeverities, type CheckReport, type ReportLocation } from './report.js';
+
+export interface JsonFinding {
+  ruleId: RuleId;
+  severity: FindingSeverity;
+  message: string;
+  /** In the top-level file, repository-relative path; 1-based; `endColumn` exclusive. */
+  location: ReportLocation;
+  /** Where the problem is when that is in a called workflow (`owner/repo/path@ref`), else null. */
+  site: { workflow: string; line: number; column: number; endLine: number; endColumn: number } | null;
+  /** The calls from the top-level file to the one the finding is about, as written in `uses:`; [] for the file itself. */
+  chain: string[];
+  /** `text` is what to write in the file (null when the fix is a setting or a sentence). */
+  fix: { summary: string; text: string | null } | null;
+}
+
+export interface JsonReport {
+  version: 1;
+  tool: { name: string; version: string };
+  /** `owner/name`. */
+  repository: string;
+  /** The checkout's HEAD commit SHA, or `working-tree`. */
+  commit: string;
+  /** The policy file (as given, or repository-relative) or shipped preset in force. */
+  policy: { kind: 'file' | 'preset'; name: string };
+  notes: string[];
+  /** The top-level workflow files evaluated, repository-relative. */
+  workflows: string[];
+  findings: JsonFinding[];
+  summary: { errors: number; warnings: number };
+  /** As the check run concludes: `failure` when an error finding exists under `enforcement: block`. */
+  conclusion: Conclusion;
+}
+
+export function jsonReport(report: CheckReport): JsonReport {
+  return {
+    version: 1,
+    tool: report.tool,
+    repository: report.repository,
+    commit: report.commit,
+    policy: { kind: report.policy.kind, name: report.policy.name },
+    notes: report.notes,
+    workflows: report.workflows,
+    findings: report.findings.map((finding) => ({
+      ruleId: finding.ruleId,
+      severity: finding.severity,
+      message: finding.message,
+      location: finding.location,
+      site: finding.site,
+      chain: finding.chain,
+      fix: finding.fix,
+    })),
+    summary: countSeverities(report.findings),
+    conclusion: report.conclusion,
+  };
+}
+
+export function formatJson(report: CheckReport): string {
+  return `${JSON.stringify(jsonReport(report), null, 2)}\n`;
+}

@@ -1,0 +1,271 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHECK_HELP } from '../../src/cli/check.js';
+import type { JsonReport } from '../../src/cli/format-json.js';
+import { MAX_WORKFLOW_BYTES } from '../../src/source/github.js';
+import { checkout, cleanCheckouts, HEAD, run } from './harness.js';
+
+const ORIGIN = 'https://github.com/my-org/app.git';
+const OFFLINE_NOTE = 'Note: GITHUB_TOKEN is not set: calls into other repositories are not read, and each is reported as unresolved.';
+const PRIVATE_NOTE = 'Note: my-org/app is taken to be private: pass --visibility, or set GITHUB_TOKEN to read it from GitHub.';
+const PRESET = 'Policy: the shipped "recommended" preset (no policy file given, and none in the checkout)';
+const HINT = "\nRun 'workflow-warden check --help' for usage.\n";
+
+afterEach(cleanCheckouts);
+
+function json(stdout: string): JsonReport {
+  return JSON.parse(stdout) as JsonReport;
+}
+
+describe('workflow-warden check, local calls only', () => {
+  it('reports a contract error of a ./ call at its exact line, with the fix, and exits 1', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', root]);
+
+    expect(result).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        'Workflow Warden 0.1.0: my-org/app at 0123456',
+        PRESET,
+        OFFLINE_NOTE,
+        PRIVATE_NOTE,
+        '',
+        '.github/workflows/ci.yml',
+        '.github/workflows/ci.yml:7:5  error  contract  ./.github/workflows/build.yml requires input target (string), not passed in with:, so GitHub fails the call.',
+        '    Fix: Pass the required inputs target (string) under with: in job "build", then fill in the placeholder values.',
+        "          target: '' # string: What to build",
+        '',
+        '1 error and 0 warnings in 2 workflow files: failure',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('reports a loop of ./ calls from every workflow in it, each with its chain', async () => {
+    const root = await checkout('loop', { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', root, '--format', 'json', '--visibility', 'internal']);
+
+    expect(result.code).toBe(1);
+    const report = json(result.stdout);
+    expect(report.notes).toEqual([OFFLINE_NOTE.slice('Note: '.length)]);
+    expect(report.findings.map((finding) => [finding.ruleId, finding.location.path, finding.location.line, finding.location.column, finding.chain])).toEqual([
+      ['platform-limits', '.github/workflows/ci.yml', 6, 11, ['./.github/workflows/first.yml', './.github/workflows/second.yml', './.github/workflows/first.yml']],
+      ['platform-limits', '.github/workflows/first.yml', 5, 11, ['./.github/workflows/second.yml', './.github/workflows/first.yml']],
+      ['platform-limits', '.github/workflows/second.yml', 5, 11, ['./.github/workflows/first.yml', './.github/workflows/second.yml']],
+    ]);
+    expect(report.findings[0]!.message).toBe(
+      './.github/workflows/first.yml leads into a loop: my-org/app/.github/workflows/first.yml@0123456 → my-org/app/.github/workflows/second.yml@0123456 → ' +
+        'my-org/app/.github/workflows/first.yml@0123456. GitHub does not allow a reusable workflow to call itself, directly or through others, and fails the run.',
+    );
+    expect(report.conclusion).toBe('failure');
+  });
+
+  it('exits 0 for a clean checkout, and says when there is no commit', async () => {
+    const root = await checkout(undefined, {}, {
+      '.github/workflows/ci.yml': 'on: push\njobs:\n  build:\n    uses: ./.github/workflows/build.yml\n    with:\n      target: all\n',
+      '.github/workflows/build.yml': 'on:\n  workflow_call:\n    inputs:\n      target: { type: string, required: true }\njobs:\n  make:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n',
+    });
+
+    const result = await run(['check', root, '--repo', 'my-org/app', '--visibility', 'private']);
+
+    expect(result).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: ['Workflow Warden 0.1.0: my-org/app at the working tree (no commit found in .git)', PRESET, OFFLINE_NOTE, '', 'No findings in 2 workflow files: success', ''].join('\n'),
+    });
+  });
+
+  it('reports workflow files that cannot be read as the app would: binary, too large', async () => {
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, {
+      '.github/workflows/logo.yml': Buffer.from([0x6f, 0x6e, 0x00, 0x01]),
+      '.github/workflows/huge.yml': `# ${'x'.repeat(MAX_WORKFLOW_BYTES)}\n`,
+    });
+
+    const result = await run(['check', root, '--format', 'json', '--visibility', 'public']);
+
+    expect(result.code).toBe(1);
+    expect(json(result.stdout).findings.map((finding) => [finding.ruleId, finding.location.path, finding.message])).toEqual([
+      ['resolution', '.github/workflows/huge.yml', 'The workflow my-org/app/.github/workflows/huge.yml@0123456 could not be read: it is too large for the app to read. It was not checked, so the check fails closed.'],
+      ['resolution', '.github/workflows/logo.yml', 'The workflow my-org/app/.github/workflows/logo.yml@0123456 could not be read: it is a binary file. It was not checked, so the check fails closed.'],
+    ]);
+  });
+
+  it('says so and exits 0 when the checkout has no workflows', async () => {
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', root, '--visibility', 'public']);
+
+    expect(result).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: ['Workflow Warden 0.1.0: my-org/app at 0123456', PRESET, OFFLINE_NOTE, '', 'No findings in 0 workflow files: success', ''].join('\n'),
+    });
+  });
+});
+
+describe('workflow-warden check, remote calls without GITHUB_TOKEN', () => {
+  it('reports each remote call as unresolved (fail closed), saying to set GITHUB_TOKEN, and exits 1', async () => {
+    const root = await checkout('remote', { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', root], { env: { GITHUB_API_URL: 'https://api.github.com' } });
+
+    expect(result).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        'Workflow Warden 0.1.0: my-org/app at 0123456',
+        PRESET,
+        OFFLINE_NOTE,
+        PRIVATE_NOTE,
+        '',
+        '.github/workflows/deploy.yml',
+        '.github/workflows/deploy.yml:8:11  error  resolution  octo-org/shared/.github/workflows/deploy.yml@v1 was not resolved: GITHUB_TOKEN is not set, ' +
+          'so workflows in other repositories are not read, and this call and the calls below it were not checked (the check fails closed). ' +
+          'Set GITHUB_TOKEN to a token that can read octo-org/shared and run the check again.',
+        '.github/workflows/deploy.yml:8:11  error  pinning  octo-org/shared/.github/workflows/deploy.yml@v1 is not pinned to a full 40-character commit SHA: ' +
+          'the ref v1 can be moved to other code by anyone who can push to octo-org/shared, and a re-run of all jobs runs whatever it points to then.',
+        '',
+        '2 errors and 0 warnings in 1 workflow file: failure',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('places a remote call made inside a ./ workflow on the top-level line, naming where it is', async () => {
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, {
+      '.github/workflows/ci.yml': 'on: push\njobs:\n  release:\n    uses: ./.github/workflows/release.yml\n',
+      '.github/workflows/release.yml': 'on: workflow_call\njobs:\n  publish:\n    uses: my-org/tools/.github/workflows/publish.yml@main\n',
+    });
+
+    const result = await run(['check', root, '--format', 'json', '--visibility', 'private']);
+
+    const [fromCi, fromRelease] = json(result.stdout).findings;
+    expect(fromCi).toEqual({
+      ruleId: 'resolution',
+      severity: 'error',
+      message:
+        'my-org/tools/.github/workflows/publish.yml@main (called by job publish in my-org/app/.github/workflows/release.yml@0123456) was not resolved: ' +
+        'GITHUB_TOKEN is not set, so workflows in other repositories are not read, and this call and the calls below it were not checked (the check fails closed). ' +
+        'Set GITHUB_TOKEN to a token that can read my-org/tools and run the check again.',
+      location: { path: '.github/workflows/ci.yml', line: 4, column: 11, endLine: 4, endColumn: 42 },
+      site: { workflow: 'my-org/app/.github/workflows/release.yml@0123456', line: 4, column: 11, endLine: 4, endColumn: 58 },
+      chain: ['./.github/workflows/release.yml', 'my-org/tools/.github/workflows/publish.yml@main'],
+      fix: null,
+    });
+    expect(fromRelease).toMatchObject({ ruleId: 'resolution', location: { path: '.github/workflows/release.yml', line: 4, column: 11 }, site: null });
+    expect(result.code).toBe(1);
+  });
+});
+
+describe('workflow-warden check, choosing the policy', () => {
+  it("applies the repository's own policy file and says so", async () => {
+    const root = await checkout('repo-policy', { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', root, '--visibility', 'public']);
+
+    expect(result.stdout.split('\n')[1]).toBe("Policy: .github/workflow-policy.yml (the repository's policy file)");
+    expect(result.stdout).toContain('.github/workflows/deploy.yml:8:11  warning  pinning  octo-org/shared/.github/workflows/deploy.yml@v1 is not pinned');
+    // The unresolved call is still an error: resolution findings always are.
+    expect(result.stdout).toContain('\n1 error and 1 warning in 1 workflow file: failure\n');
+    expect(result.code).toBe(1);
+  });
+
+  it('applies --policy over the repository policy, relative to the working directory', async () => {
+    const root = await checkout('repo-policy', { head: HEAD, origin: ORIGIN }, {
+      'warn.yml': 'version: 1\nextends: recommended\nenforcement: warn\n',
+    });
+
+    const result = await run(['check', '.', '--policy', 'warn.yml', '--visibility', 'public'], { cwd: root });
+
+    expect(result.stdout.split('\n')[1]).toBe('Policy: warn.yml (--policy)');
+    // enforcement: warn makes errors non-blocking, as the check run's neutral conclusion.
+    expect(result.stdout).toContain('\n2 errors and 0 warnings in 1 workflow file: neutral\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 2 with each problem of an invalid policy on stderr, checking nothing', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN }, {
+      '.github/workflow-policy.yml': 'version: 1\nenforcement: strict\n',
+    });
+
+    expect(await run(['check', root])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        '.github/workflow-policy.yml:2:14: invalid value "strict" for enforcement; allowed values: "block", "warn", "off"\n' +
+        'workflow-warden check: the policy is invalid, so nothing was checked\n',
+    });
+  });
+
+  it('applies the repositories overrides of the policy that match the repository', async () => {
+    const root = await checkout('remote', { head: HEAD, origin: ORIGIN }, {
+      'policy.yml': 'version: 1\nextends: recommended\nrepositories:\n  - match: ["my-org/*"]\n    rules:\n      pinning: { severity: off }\n',
+    });
+
+    const result = await run(['check', root, '--policy', join(root, 'policy.yml'), '--format', 'json', '--visibility', 'private']);
+
+    const report = json(result.stdout);
+    expect(report.notes).toContain(`${join(root, 'policy.yml')}:4:5: repositories[0] applies to my-org/app.`);
+    expect(report.findings.map((finding) => finding.ruleId)).toEqual(['resolution']);
+  });
+});
+
+describe('workflow-warden check, command line', () => {
+  it('writes the report to --output and prints the summary', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN });
+    const output = join(root, 'report.json');
+
+    const result = await run(['check', root, '--format', 'json', '--output', output, '--visibility', 'public']);
+
+    expect(result).toEqual({ code: 1, stderr: '', stdout: `1 error and 0 warnings in 2 workflow files: failure\nReport (json) written to ${output}\n` });
+    const written = JSON.parse(await readFile(output, 'utf8')) as JsonReport;
+    expect(written.findings.map((finding) => [finding.ruleId, finding.location.line])).toEqual([['contract', 7]]);
+  });
+
+  it('exits 2 on unknown options and bad values', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN });
+    const usage = (message: string) => ({ code: 2, stdout: '', stderr: `workflow-warden check: ${message}${HINT}` });
+
+    expect(await run(['check', root, '--fix'])).toEqual(usage('unknown option --fix'));
+    expect(await run(['check', root, '--format', 'xml'])).toEqual(usage('--format must be text, json or sarif, got "xml"'));
+    expect(await run(['check', root, '--format'])).toEqual(usage('option --format needs a value'));
+    expect(await run(['check', root, '--visibility', 'secret'])).toEqual(usage('--visibility must be public, private or internal, got "secret"'));
+    expect(await run(['check', root, '--repo', 'app'])).toEqual(usage('--repo must be owner/name, got "app"'));
+    expect(await run(['check', root, root])).toEqual(usage('expected at most one directory, got 2'));
+    expect(await run(['check', root], { env: { WARDEN_MAX_LEVELS: 'ten' } })).toEqual(usage('WARDEN_MAX_LEVELS must be a positive integer, got "ten"'));
+    expect(await run(['check', root], { env: { GITHUB_API_URL: 'api.github.com' } })).toEqual(usage('GITHUB_API_URL is not a URL: "api.github.com"'));
+  });
+
+  it('exits 2 when the repository cannot be told, the directory or the policy file is missing, or the output cannot be written', async () => {
+    const bare = await checkout('local');
+
+    expect(await run(['check', bare])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `workflow-warden check: cannot tell which repository ${bare} is (no "origin" remote in its .git/config): pass --repo owner/name${HINT}`,
+    });
+    expect(await run(['check', 'no-such-dir'])).toEqual({ code: 2, stdout: '', stderr: 'workflow-warden check: no-such-dir is not a directory\n' });
+    expect(await run(['check', bare, '--repo', 'my-org/app', '--policy', 'missing.yml'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'workflow-warden check: cannot read the policy file missing.yml: no such file or directory\n',
+    });
+    expect(await run(['check', bare, '--repo', 'my-org/app', '--output', join(bare, 'no-dir', 'out.txt')])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `workflow-warden check: cannot write ${join(bare, 'no-dir', 'out.txt')}: no such file or directory\n`,
+    });
+  });
+
+  it('prints its help, with options, environment and exit codes', async () => {
+    const result = await run(['check', '--help']);
+
+    expect(result).toEqual({ code: 0, stdout: CHECK_HELP, stderr: '' });
+    for (const text of ['Usage: workflow-warden check [dir] [options]', '--policy <file>', '--repo <owner/name>', '--visibility <v>', '--format <format>', '--output <file>', 'GITHUB_TOKEN', 'GITHUB_API_URL', 'Exit codes:']) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
