@@ -6,8 +6,10 @@ import {
   isMap,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   parseDocument,
+  Parser,
   visit,
   type Document,
   type Node as YamlNode,
@@ -35,6 +37,12 @@ export const MAX_POLICY_CHARS = 256 * 1024;
 export const MAX_POLICY_ALIASES = 100;
 /** `extends` chains deeper than this are certainly a mistake. */
 export const MAX_EXTENDS_DEPTH = 8;
+/**
+ * Deepest YAML nesting read. A valid policy nests about ten levels at most; yaml composes recursively,
+ * and a few thousand levels (ten bytes of `[` each) make V8 abort the whole process while compiling a
+ * regular expression, which no try/catch can stop.
+ */
+export const MAX_POLICY_NESTING = 64;
 
 export type PolicyPath = readonly (string | number)[];
 
@@ -87,6 +95,11 @@ export function parsePolicy(text: string, file: string): ParsePolicyResult {
     const message = `policy file is too large (${text.length} characters; the limit is ${MAX_POLICY_CHARS})`;
     return { diagnostics: [{ file, line: 1, column: 1, endLine: 1, endColumn: 1, message }] };
   }
+  const tooDeep = nestingLimitCrossed(text);
+  if (tooDeep !== undefined) {
+    const message = `the YAML nests deeper than ${MAX_POLICY_NESTING} levels; the file was not read`;
+    return { diagnostics: [diagnosticAt(file, tooDeep.lineCounter, tooDeep.offset, tooDeep.offset, message)] };
+  }
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
@@ -114,6 +127,22 @@ export function parsePolicy(text: string, file: string): ParsePolicyResult {
 }
 
 type At = (start: number, end: number, message: string) => PolicyDiagnostic;
+
+/**
+ * Where the text first nests deeper than MAX_POLICY_NESTING, before anything composes it: yaml's token
+ * parser keeps its own stack instead of recursing, so this pass is safe at any depth.
+ */
+function nestingLimitCrossed(text: string): { offset: number; lineCounter: LineCounter } | undefined {
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  const parser = new Parser(lineCounter.addNewLine);
+  for (const lexeme of new Lexer().lex(text)) {
+    // Only the parser's depth matters here; its tokens are dropped.
+    for (const token of parser.next(lexeme)) void token;
+    if (parser.stack.length > MAX_POLICY_NESTING) return { offset: parser.offset, lineCounter };
+  }
+  return undefined;
+}
 
 function yamlDiagnostics(doc: Document, at: At): PolicyDiagnostic[] {
   const problems = doc.errors.map((error) => {

@@ -46,6 +46,8 @@ const MAX_DIAGNOSTICS = 100;
 const FILE_START: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const PERMISSION_LEVELS: ReadonlySet<string> = new Set<PermissionLevel>(['read', 'write', 'none']);
 const FLOW_SCALAR_TYPES: ReadonlySet<string> = new Set(['PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE']);
+/** Job ids as GitHub accepts them ("IDs may only contain alphanumeric characters, '_', and '-'"). */
+const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 type Value = ParsedNode | null;
 type Item = ParsedNode | Pair<ParsedNode, ParsedNode | null>;
@@ -559,6 +561,7 @@ class WorkflowReader {
       return;
     }
     for (const { key, keyNode, value: jobValue } of this.entries(node)) {
+      this.checkJobId(key, keyNode);
       const jobNode = this.deref(jobValue);
       if (isMap(jobNode)) {
         this.workflow.jobs.push(this.job(key, keyNode, jobNode));
@@ -567,6 +570,19 @@ class WorkflowReader {
         this.report('not-a-mapping', `Job "${key}" must be a mapping of keywords (runs-on and steps, or uses).`, range);
       }
     }
+  }
+
+  /**
+   * GitHub rejects a file whose job ids are not identifiers. Invisible characters (a right-to-left
+   * override, a zero-width space) are written out as escapes, so the reader sees what makes the id invalid.
+   */
+  private checkJobId(id: string, keyNode: ParsedNode): void {
+    if (JOB_ID.test(id)) {
+      return;
+    }
+    const cut = id.length > 60 ? `${id.slice(0, 60)}…` : id;
+    const shown = cut.replace(/[^\x20-\x7e…]/gu, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+    this.invalidValue(keyNode, `Job id "${shown}" is not valid: GitHub requires a letter or _ first, then only letters, digits, - and _.`);
   }
 
   private job(id: string, keyNode: ParsedNode, map: YAMLMap.Parsed): Job {
