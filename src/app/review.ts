@@ -76,13 +76,22 @@ export function buildSuggestionReview(input: SuggestionReviewInput): SuggestionR
   return { event: 'COMMENT', body: reviewBody(comments.length), comments, skipped };
 }
 
-/** Findings whose fix has a proved whole-line edit. */
+/**
+ * Proving an edit re-parses its file, so a file with hundreds of findings would cost hundreds of parses:
+ * one review carries at most this many suggestions (the rest stay in the annotations).
+ */
+export const MAX_SUGGESTIONS = 50;
+
+/** Findings whose fix has a proved whole-line edit, among those whose fix belongs to a top-level file. */
 function candidates(graph: CallGraph, findings: readonly Finding[]): Candidate[] {
-  return findings.flatMap((finding) => {
-    const rendered = finding.fix === undefined ? undefined : renderFix(graph, finding.fix);
-    const edit = rendered?.edit;
-    return rendered === undefined || edit === undefined ? [] : [{ finding, rendered, edit }];
-  });
+  const found: Candidate[] = [];
+  for (const finding of findings) {
+    const fix = finding.fix;
+    if (found.length >= MAX_SUGGESTIONS || fix === undefined || !('node' in fix) || !graph.roots.includes(fix.node)) continue;
+    const rendered = renderFix(graph, fix);
+    if (rendered.edit !== undefined) found.push({ finding, rendered, edit: rendered.edit });
+  }
+  return found;
 }
 
 /** A pin is the fix that matters most; the others anchored on its line come again once it is committed. */

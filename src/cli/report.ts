@@ -88,7 +88,7 @@ function reportFinding(graph: CallGraph, finding: Finding): ReportFinding {
   // Always in the top-level file, as check run annotations are: the site itself or the call leading to it.
   const place = locateFinding(graph, finding);
   const below = place.site.node !== finding.root;
-  const fix = finding.fix === undefined ? undefined : renderFix(graph, finding.fix);
+  const fix = finding.fix === undefined ? undefined : renderFix(graph, finding.fix, { edit: false });
   return {
     ruleId: finding.ruleId,
     severity: finding.severity,

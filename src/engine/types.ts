@@ -3,7 +3,7 @@
 import type { CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoMetadata, Visibility } from '../graph/types.js';
 import type { Policy, PolicyLocation, RuleId, RuleSettings } from '../policy/types.js';
 import type { RefFacts } from '../source/port.js';
-import type { Job, PermissionLevel } from '../workflow/model.js';
+import type { Job, PermissionLevel, SourceRange } from '../workflow/model.js';
 
 /** What a finding points at, symbolically. `locateFinding` turns it into a file and a range. */
 export interface FindingLocation {
@@ -16,6 +16,8 @@ export interface FindingLocation {
   key?: string;
   /** A name under the key: an input of `with`, a secret of `secrets`. */
   name?: string;
+  /** A place no job or key names (a YAML error, for one): used as is. */
+  range?: SourceRange;
 }
 
 /** A fix a renderer can turn into text, a suggested change, or a setting to change. */

@@ -213,7 +213,7 @@ function renderFinding(graph: CallGraph, redactor: Redactor, finding: Finding): 
     rendered.site = { workflow: scrub(describeNode(graph, place.site.node)), line: place.site.range.start.line };
   }
   if (finding.fix !== undefined && !redactor.hidesFix(finding, finding.fix)) {
-    rendered.fix = scrubFix(renderFix(graph, finding.fix), scrub);
+    rendered.fix = scrubFix(renderFix(graph, finding.fix, { edit: false }), scrub);
   }
   return rendered;
 }
@@ -567,10 +567,9 @@ function detailsText(findings: readonly RenderedFinding[]): string {
 // ---- The last line of defence: no hidden name in anything sent -------------------------------------
 
 function scrubReport(redactor: Redactor, evaluation: Evaluation, report: CheckRunReport): CheckRunReport {
-  if (!redactor.active) return report;
   const all = [...evaluation.findings, ...evaluation.exceptionsUsed.flatMap((use) => use.waived)].flatMap((finding) => finding.mentions);
   const mentions: RepoId[] = [...new Map(all.map((repo) => [repoKey(repo), repo])).values()];
-  const scrub = (text: string): string => redactor.scrub(text, mentions);
+  const scrub = (text: string): string => showInvisible(redactor.active ? redactor.scrub(text, mentions) : text);
   // Scrubbing can lengthen text (a short name becomes "a private repository"): clamp again after it.
   return {
     ...report,
@@ -583,6 +582,14 @@ function scrubReport(redactor: Redactor, evaluation: Evaluation, report: CheckRu
       message: clampText(scrub(annotation.message), CHECK_RUN_LIMITS.message, plainNote('this message')),
     })),
   };
+}
+
+/**
+ * Bidirectional overrides and zero-width characters from workflow text would let a ref or path read
+ * differently than it is: shown as visible `[U+202E]` marks instead.
+ */
+export function showInvisible(text: string): string {
+  return text.replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g, (char) => `[U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
 // ---- Markdown ---------------------------------------------------------------------------------------

@@ -69,7 +69,15 @@ interface JobSource {
 const DEFAULT_STEP = '  ';
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-export function renderFix(graph: CallGraph, fix: Fix): RenderedFix {
+export interface RenderFixOptions {
+  /**
+   * Whether to build (and prove, by re-parsing the edited file) the whole-line edit. Off where only the
+   * text is shown: proving costs a parse of the file per fix, quadratic over a file with many findings.
+   */
+  edit?: boolean;
+}
+
+export function renderFix(graph: CallGraph, fix: Fix, options: RenderFixOptions = {}): RenderedFix {
   switch (fix.kind) {
     case 'repository-setting':
       return {
@@ -79,11 +87,11 @@ export function renderFix(graph: CallGraph, fix: Fix): RenderedFix {
     case 'edit-policy':
       return { summary: `If this call is intended, allow it in the policy file ${fix.file}.`, text: fix.suggestion };
     default:
-      return renderJobFix(graph, fix);
+      return renderJobFix(graph, fix, options.edit ?? true);
   }
 }
 
-function renderJobFix(graph: CallGraph, fix: JobFix): RenderedFix {
+function renderJobFix(graph: CallGraph, fix: JobFix, withEdit: boolean): RenderedFix {
   const summary = summarize(fix);
   const source = jobSource(graph, fix.node, fix.jobId);
   const plan = source === undefined ? undefined : safely(() => planEdit(source, fix));
@@ -93,10 +101,10 @@ function renderJobFix(graph: CallGraph, fix: JobFix): RenderedFix {
   }
   const pad = leadingSpace(source.lines[jobKeyLine(source.job) - 1] ?? '');
   const text = plan.written.map((line) => (line.startsWith(pad) ? line.slice(pad.length) : line)).join('\n');
-  const proved = safely(() => proves(source, fix, plan.edit)) === true;
-  const edit: FixEdit = { node: source.key, path: source.path, ...plan.edit };
   const shown = plan.written.length === 0 ? { summary } : { summary, text };
-  return proved ? { ...shown, edit } : shown;
+  if (!withEdit || safely(() => proves(source, fix, plan.edit)) !== true) return shown;
+  const edit: FixEdit = { node: source.key, path: source.path, ...plan.edit };
+  return { ...shown, edit };
 }
 
 /** Planning and proving read user files in many ways; a defect there must cost the edit, not the check. */

@@ -38,7 +38,7 @@ export function locateSite(graph: CallGraph, location: FindingLocation): Finding
   const node = graph.nodes.get(location.node);
   const path = nodePath(graph, location.node);
   const workflow = node?.workflow;
-  const range = workflow === undefined ? undefined : rangeInWorkflow(workflow, location);
+  const range = location.range ?? (workflow === undefined ? undefined : rangeInWorkflow(workflow, location));
   return { node: location.node, path, range: range ?? firstLine(node) };
 }
 

@@ -8,6 +8,9 @@ import { chainMentions, describeCall, listText } from './describe.js';
 
 // ---- The rule ---------------------------------------------------------------------------------------
 
+/** A file with hundreds of YAML errors needs its first few fixed, not hundreds of annotations. */
+const MAX_ROOT_DIAGNOSTICS = 20;
+
 /** "Supported keywords for jobs that call a reusable workflow". */
 const CALLING_JOB_KEYS: readonly string[] = ['name', 'uses', 'with', 'secrets', 'strategy', 'needs', 'if', 'concurrency', 'permissions'];
 const ALLOWED_KEYS: ReadonlySet<string> = new Set(CALLING_JOB_KEYS);
@@ -40,6 +43,17 @@ export const ContractRule: Rule<'contract'> = {
       'time, not here). It also warns when the calling job and the called workflow use the same concurrency group with ' +
       "cancel-in-progress: true: the called workflow sees its caller's github.workflow, so the called job cancels the caller.",
     fixable: true,
+  },
+  checkRoot(context, root) {
+    // A top-level file GitHub cannot read as written fails before any call: every problem, at its place.
+    for (const diagnostic of root.workflow?.diagnostics.slice(0, MAX_ROOT_DIAGNOSTICS) ?? []) {
+      context.report({
+        message: `GitHub cannot run this workflow as written: ${diagnostic.message}`,
+        location: { node: root.key, range: diagnostic.range },
+        chain: [],
+        mentions: [root.address.repo],
+      });
+    }
   },
   checkEdge(context, visit) {
     const mentions = chainMentions(context.graph, visit.chain);

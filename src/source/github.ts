@@ -222,7 +222,14 @@ export class GitHubSource implements WorkflowSource {
       this.octokit.graphql<Record<string, unknown>>(query, { ...variables, request: { signal } }),
     );
     this.logger.debug({ ...details, ms: Date.now() - started }, what);
-    if (outcome.ok) return { data: outcome.value, errors: [] };
+    if (outcome.ok) {
+      const data = asRecord(outcome.value);
+      if (data) return { data, errors: [] };
+      // A 200 without `data` (an empty or non-JSON body): the request failed as a whole.
+      const failure: ResolutionError = { kind: 'server-error', message: 'the GraphQL API answered without data' };
+      this.logger.warn({ ...details }, failure.message);
+      return { data: {}, errors: [], failure };
+    }
     const partial = graphqlPartial(outcome.error);
     if (partial) return partial;
     const failure = requestFailure(outcome.error, outcome.aborted, 'the GraphQL API');

@@ -190,7 +190,6 @@ describe('buildSuggestionReview', () => {
     ]);
     expect(review.skipped.map((skip) => [skip.finding, skip.reason, skip.edit.startLine, skip.edit.endLine])).toEqual([
       [f.pinBuild, 'unchanged-lines', 5, 5],
-      [f.nested, 'not-in-pull-request', 4, 4],
       [f.permissions, 'overlap', 9, 9],
     ]);
   });

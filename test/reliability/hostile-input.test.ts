@@ -274,15 +274,16 @@ describe('hostile top-level files', () => {
   it('uses as an expression, empty or blank: a contract finding at each line', async () => {
     const run = await pipeline(worldOf({ [CI]: fixture('uses-wrong-types.yml') }));
     for (const name of PRESETS) {
-      expect(marks(run.outcomes.get(name))).toEqual(['contract 13:11', 'contract 15:11', 'contract 17:11']);
-      expect(messages(run.outcomes.get(name), 'contract')).toEqual([
+      expect(marks(run.outcomes.get(name))).toEqual(['contract 5:11', 'contract 7:11', 'contract 9:11', 'contract 11:10', 'contract 13:11', 'contract 15:11', 'contract 17:11']);
+      expect(messages(run.outcomes.get(name), 'contract').slice(4)).toEqual([
         '${{ inputs.workflow }} is not a valid call: GitHub does not evaluate ${{ }} expressions in uses: write the reference literally.',
         `(empty uses) is not a valid call: uses is empty: write ${JOB_FORMS}.`,
         `(empty uses) is not a valid call: uses is empty: write ${JOB_FORMS}.`,
       ]);
     }
-    // A number, a list, a map and nothing are not strings: the parser says so at each value (see the gap
-    // noted in docs/reliability.md: diagnostics of a top-level file do not reach the check run).
+    // A number, a list, a map and nothing are not strings: the parser says so at each value, and the
+    // contract rule reports each (the first four marks above).
+    expect(messages(run.outcomes.get('recommended'), 'contract').slice(0, 4).every((message) => message.startsWith('GitHub cannot run this workflow as written: '))).toBe(true);
     expect(diagnosticsOf(run.graph, CI)).toEqual(['invalid-value 5:11', 'invalid-value 7:11', 'invalid-value 9:11', 'invalid-value 11:10']);
   });
 
@@ -377,9 +378,8 @@ describe('hostile top-level files', () => {
 });
 
 // ---- Top-level files the parser refuses ----------------------------------------------------------------
-// Each is refused with an exact diagnostic on the top-level node, and the pipeline completes with a valid
-// report. What the check run says about them is the gap recorded in docs/reliability.md: no rule turns a
-// top-level file's own diagnostics into a finding yet.
+// Each is refused with an exact diagnostic on the top-level node, reported as a contract error at that place,
+// and the pipeline completes with a valid report.
 
 describe('top-level files the parser refuses', () => {
   it.each([
@@ -391,6 +391,12 @@ describe('top-level files the parser refuses', () => {
   ])('%s', async (_input, content, diagnostics) => {
     const run = await pipeline(worldOf({ [CI]: content(), '.github/workflows/build.yml': corpus.CALLABLE, '.github/workflows/lint.yml': corpus.CALLABLE }, SHARED));
     expect(diagnosticsOf(run.graph, CI)).toEqual(diagnostics);
+    // Each diagnostic is also a contract error at its place, so the check fails instead of passing silently.
+    const atDiagnostics = diagnostics.map((mark) => `contract ${mark.split(' ')[1]}`);
+    for (const name of PRESETS) {
+      expect(marks(run.outcomes.get(name)).filter((mark) => atDiagnostics.includes(mark)).sort()).toEqual([...atDiagnostics].sort());
+      expect(run.outcomes.get(name)?.evaluation.conclusion).toBe('failure');
+    }
   });
 
   it('a top-level file over 1 MiB is a resolution finding on its first line', async () => {

@@ -7,6 +7,7 @@ import {
   renderCheckRun,
   renderFailure,
   renderNoWorkflowChanges,
+  showInvisible,
   type CheckAnnotation,
   type CheckRunInput,
   type CheckRunReport,
@@ -703,5 +704,13 @@ describe('renderNoWorkflowChanges', () => {
       annotations: [],
     });
     expectSendable(report);
+  });
+});
+
+describe('invisible characters', () => {
+  it('shows bidirectional overrides and zero-width characters as visible marks, leaving other text alone', () => {
+    expect(showInvisible('octo-org/shared/.github/workflows/de\u202Eploy.yml@v1\u200B é → ok')).toBe(
+      'octo-org/shared/.github/workflows/de[U+202E]ploy.yml@v1[U+200B] é → ok',
+    );
   });
 });

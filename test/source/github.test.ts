@@ -307,6 +307,20 @@ describe('GitHubSource.fetchLevel', () => {
     expect(result.files[0]).toMatchObject({ error: { status: 500 } });
   });
 
+  it.each([
+    ['an empty object', {}],
+    ['data: null', { data: null }],
+    ['a body that is not JSON', 'upstream connect error'],
+  ])('turns a 200 answer with %s into server-error instead of throwing', async (_, body) => {
+    const w = world();
+    w.gh.inject('POST /graphql', { status: 200, body });
+    w.gh.intercept();
+    const result = await source().fetchLevel({ files: [named(shared, WF, 'v1')], repos: [] });
+
+    expect(result.files.map((file) => !file.ok && file.error.kind)).toEqual(['server-error']);
+    expect([...result.repos.values()].map((repo) => 'kind' in repo && repo.kind)).toEqual(['server-error']);
+  });
+
   it('fails only the chunk whose request failed', async () => {
     const w = world();
     w.gh.inject('POST /graphql', { status: 502 });
