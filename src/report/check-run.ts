@@ -81,7 +81,12 @@ export const CHECK_RUN_LIMITS = {
 
 const SHORT_SHA_LENGTH = 7;
 /** `1,234`: one formatter, since `toLocaleString` builds one per call. */
-const NUMBER = new Intl.NumberFormat('en-US');
+/** Thousands separators (`1,200`); built on first use, since building a formatter costs the Lambda's cold start. */
+let numberFormat: Intl.NumberFormat | undefined;
+function formatNumber(value: number): string {
+  numberFormat ??= new Intl.NumberFormat('en-US');
+  return numberFormat.format(value);
+}
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 
 const MARK = { pass: '✅', error: '❌', warning: '⚠️', unread: '⛔', cut: '✂️', expired: '⏰' } as const;
@@ -310,7 +315,7 @@ function countFindings(findings: readonly Finding[]): Counts {
 }
 
 function plural(count: number, word: string): string {
-  return `${NUMBER.format(count)} ${word}${count === 1 ? '' : 's'}`;
+  return `${formatNumber(count)} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function violationsText(counts: Counts): string {
@@ -700,15 +705,15 @@ function fitBlocks(blocks: readonly Block[], limit: number, field: string): stri
 type TruncationNote = (leftOut: number) => string;
 
 function markdownNote(field: string): TruncationNote {
-  return (leftOut) => `\n\n… ${NUMBER.format(leftOut)} more characters left out: GitHub limits ${field} to 65,535 characters.`;
+  return (leftOut) => `\n\n… ${formatNumber(leftOut)} more characters left out: GitHub limits ${field} to 65,535 characters.`;
 }
 
 function plainNote(field: string): TruncationNote {
-  return (leftOut) => `\n\n… ${NUMBER.format(leftOut)} more characters left out: GitHub limits ${field} to 64 KB.`;
+  return (leftOut) => `\n\n… ${formatNumber(leftOut)} more characters left out: GitHub limits ${field} to 64 KB.`;
 }
 
 function titleNote(leftOut: number): string {
-  return ` … (${NUMBER.format(leftOut)} more characters)`;
+  return ` … (${formatNumber(leftOut)} more characters)`;
 }
 
 /**
