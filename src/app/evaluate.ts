@@ -3,11 +3,12 @@
 import type { ProbotOctokit } from 'probot';
 import { LayeredCacheStore } from '../cache/layered.js';
 import { runEvaluation, type EvaluationRun } from '../engine/run.js';
-import type { RepoMetadata } from '../graph/types.js';
+import type { RepoId, RepoMetadata } from '../graph/types.js';
 import type { Logger } from '../log.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/load.js';
 import { formatPolicyDiagnostic } from '../policy/parse.js';
 import { annotationBatches, renderCheckRun, renderFailure, renderNoWorkflowChanges, type CheckRunReport } from '../report/check-run.js';
+import { createRedactor } from '../report/redact.js';
 import { GitHubSource } from '../source/github.js';
 import { GitHubPolicyFiles } from '../source/policy-files.js';
 import type { WardenServices } from '../services.js';
@@ -49,6 +50,9 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   const { octokit, log, services } = environment;
   const { owner, name } = target.repository.repo;
   const started = services.now();
+  // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
+  // an older event look newer than one that came after it.
+  const sequence = await services.state.beginEvaluation(target.subject);
   const created = await octokit.rest.checks.create({
     owner,
     repo: name,
@@ -59,14 +63,17 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     external_id: JSON.stringify(target.pull ? { pull: target.pull.number } : { mergeGroup: target.mergeGroup }),
   });
   const checkRunId = created.data.id;
-  const sequence = await services.state.beginEvaluation(target.subject);
+  // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
+  let abandoned = false;
+  const current = async (): Promise<boolean> => !abandoned && (await services.state.isLatest(target.subject, sequence));
   let report: CompletedReport;
   let pinnable = false;
   try {
-    const outcome = await withTimeout(evaluate(environment, target), services.config.evaluationTimeoutMs);
+    const outcome = await withTimeout(evaluate(environment, target, current), services.config.evaluationTimeoutMs);
     report = outcome.report;
     pinnable = outcome.pinnable;
   } catch (error) {
+    abandoned = true;
     report = failureReport(error, services.config.evaluationTimeoutMs);
     log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
   }
@@ -129,22 +136,27 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   return { kind: 'evaluated', files, effective, run };
 }
 
-async function evaluate(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Outcome> {
+/** Whether this evaluation is still the one whose results count: the newest of its subject, not stopped. */
+type StillCurrent = () => Promise<boolean>;
+
+async function evaluate(environment: EvaluationEnvironment, target: EvaluationTarget, current: StillCurrent): Promise<Outcome> {
   const { log, services } = environment;
   const analysis = await analyzeTarget(environment, target);
-  const outcome = await evaluationOutcome(environment, target, analysis);
+  const outcome = await evaluationOutcome(environment, target, analysis, current);
   const proposal = isPolicyRepository(services, target) ? analysis.files.find((file) => file.filename === services.config.policyPath) : undefined;
   if (!proposal) return outcome;
   log.info({ subject: target.subject, status: proposal.status }, 'pull request changes the organization policy');
   return { ...outcome, report: await withPolicyReview(environment, target, outcome.report, proposal.status === 'removed') };
 }
 
-async function evaluationOutcome(environment: EvaluationEnvironment, target: EvaluationTarget, analysis: Analysis): Promise<Outcome> {
+async function evaluationOutcome(environment: EvaluationEnvironment, target: EvaluationTarget, analysis: Analysis, current: StillCurrent): Promise<Outcome> {
   const { log, services } = environment;
   if (analysis.kind === 'no-workflow-changes') return { report: renderNoWorkflowChanges(), pinnable: false };
   if (analysis.kind === 'invalid-policy') return { report: invalidPolicyReport(analysis.effective), pinnable: false };
   const { run, effective, files } = analysis;
-  const movedRefs = await trackResolvedRefs(services, target.subject, run);
+  // A superseded evaluation's result is dropped: the refs it saw and its suggestions (for an older head) are too.
+  const latest = await current();
+  const movedRefs = latest ? await trackResolvedRefs(services, target.subject, run) : [];
   const report = renderCheckRun({
     graph: run.graph,
     evaluation: run.evaluation,
@@ -153,8 +165,9 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
     movedRefs,
     notes: effective.notes,
   });
-  if (target.pull) await suggestFixes(environment, target, files, run);
-  const pinnable = target.pull !== undefined && run.evaluation.findings.some((finding) => finding.fix?.kind === 'replace-uses');
+  if (target.pull && latest) await suggestFixes(environment, target, files, run);
+  // Pin all commits only to this repository's top-level files: a pin inside a called workflow is not its to make.
+  const pinnable = target.pull !== undefined && run.evaluation.findings.some(({ fix }) => fix?.kind === 'replace-uses' && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
   return { report, pinnable };
 }
@@ -210,11 +223,15 @@ async function withPolicyReview(environment: EvaluationEnvironment, target: Eval
 /** Posts the fixes on lines the pull request touched as one review of suggested changes. */
 async function suggestFixes(environment: EvaluationEnvironment, target: EvaluationTarget, files: ChangedFile[], run: EvaluationRun): Promise<void> {
   const { octokit, log } = environment;
+  const { graph } = run;
+  // A review on a public repository is public too: what the check run hides, its suggestions must not show.
+  const redactor = createRedactor({ graph, repository: target.repository, rootTexts: graph.roots.flatMap((root) => graph.nodes.get(root)?.text ?? []) });
   const review = buildSuggestionReview({
-    graph: run.graph,
+    graph,
     findings: run.evaluation.findings,
     touched: touchedLines(files),
-    rootPaths: run.graph.roots.map((key) => run.graph.nodes.get(key)?.address.path ?? ''),
+    rootPaths: graph.roots.map((key) => graph.nodes.get(key)?.address.path ?? ''),
+    ...(redactor.active && { redact: (repo: RepoId) => redactor.hidesContent(repo) }),
   });
   if (review.comments.length === 0 || !target.pull) return;
   const botLogin = await environment.botLogin();
@@ -267,11 +284,18 @@ function invalidPolicyReport(effective: EffectivePolicy): CheckRunReport {
 
 function failureReport(error: unknown, timeoutMs: number): CheckRunReport {
   if (error instanceof EvaluationTimeout) {
-    return renderFailure({ reason: `The evaluation took longer than ${Math.round(timeoutMs / 1000)} seconds and was stopped.`, detail: 'GitHub may be slow or rate-limiting the app. Re-run the check.' });
+    return renderFailure({ reason: `The evaluation took longer than ${duration(timeoutMs)} and was stopped.`, detail: 'GitHub may be slow or rate-limiting the app. Re-run the check.' });
   }
   const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
   const what = status ? `GitHub answered ${status}` : 'an unexpected error occurred';
   return renderFailure({ reason: `The evaluation could not finish: ${what}.`, detail: 'Nothing was approved. Re-run the check; if it keeps failing, the app’s logs have the details.' });
+}
+
+/** `300 ms`, `1 second`, `60 seconds`: a timeout under a second must not read as "0 seconds". */
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

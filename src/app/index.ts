@@ -86,12 +86,20 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       }),
     );
 
+    /** GitHub lists no pull request on a fork's (or a merge group's) suite: our own check run in the suite knows its origin. */
+    const suiteOrigin = async (context: Context<'check_suite.rerequested'>, suiteId: number): Promise<CheckOrigin | undefined> => {
+      const { owner, repo } = context.repo();
+      const { data } = await context.octokit.rest.checks.listForSuite({ owner, repo, check_suite_id: suiteId, check_name: services.config.checkName, per_page: 1 });
+      return parseCheckOrigin(data.check_runs[0]?.external_id);
+    };
+
     app.on(
       'check_suite.rerequested',
       once(async (context) => {
         const suite = context.payload.check_suite;
         const fromEvent = suite.pull_requests[0];
-        await rerun(context, fromEvent ? { pull: fromEvent.number } : undefined, suite.head_sha ?? '', context.payload.repository);
+        const origin = fromEvent ? { pull: fromEvent.number } : await suiteOrigin(context, suite.id);
+        await rerun(context, origin, suite.head_sha ?? '', context.payload.repository);
       }),
     );
 
@@ -115,6 +123,9 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       const key = repoKey({ owner, name: payload.repository.name });
       await services.cache.invalidate('ref', host, key, ref);
       await services.cache.invalidate('tags', host, key);
+      // A commit no ref reached may be reached now; one a ref reached may not be after a deletion or a force push.
+      await services.cache.invalidate('unreachable', host, key);
+      if (context.name === 'delete' || ('forced' in payload && payload.forced)) await services.cache.invalidate('reachable', host, key);
     });
 
     app.on('repository', async (context) => {

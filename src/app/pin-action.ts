@@ -1,9 +1,13 @@
 // The check run's "Pin all" button: evaluate the pull request again, commit every pin to its branch in
 // one commit (or explain why not), and say what happened in the check run.
 import type { RepoMetadata } from '../graph/types.js';
+import { CHECK_RUN_LIMITS } from '../report/check-run.js';
 import { analyzeTarget, type EvaluationEnvironment } from './evaluate.js';
 import { pinAll, type PinAllResult } from './pin-all.js';
 import { pullRequestTarget } from './targets.js';
+
+const PIN_HEADING = '### Pin all';
+const SEPARATOR = '\n\n---\n\n';
 
 export interface PinRequest {
   repository: RepoMetadata;
@@ -34,23 +38,37 @@ export async function applyPins(environment: EvaluationEnvironment, request: Pin
     owner,
     repo: name,
     check_run_id: request.checkRunId,
-    output: { title: run.output.title ?? 'Workflow policy', summary: run.output.summary ?? '', text: describePinResult(result) },
+    output: { title: run.output.title ?? 'Workflow policy', summary: run.output.summary ?? '', text: pinText(describePinResult(result), run.output.text) },
   });
+}
+
+/**
+ * What happened first, then the run's details as they were (an earlier Pin all note replaced): the details
+ * hold the fixes nothing pinned. Past GitHub's limit for the text, the note alone.
+ */
+function pinText(note: string, previous: string | null | undefined): string {
+  let details = previous ?? '';
+  if (details.startsWith(PIN_HEADING)) {
+    const end = details.indexOf(SEPARATOR);
+    details = end === -1 ? '' : details.slice(end + SEPARATOR.length);
+  }
+  const text = details === '' ? note : `${note}${SEPARATOR}${details}`;
+  return Buffer.byteLength(text, 'utf8') <= CHECK_RUN_LIMITS.text ? text : note;
 }
 
 export function describePinResult(result: PinAllResult): string {
   switch (result.kind) {
     case 'committed': {
       const skipped = result.skipped.length > 0 ? ` ${result.skipped.length} could not be pinned automatically; see the suggestions above.` : '';
-      return `### Pin all\nPinned ${result.pins.length} call${result.pins.length === 1 ? '' : 's'} in ${result.files.length} file${result.files.length === 1 ? '' : 's'} with commit ${result.sha.slice(0, 7)}. A new evaluation runs on that commit.${skipped}`;
+      return `${PIN_HEADING}\nPinned ${result.pins.length} call${result.pins.length === 1 ? '' : 's'} in ${result.files.length} file${result.files.length === 1 ? '' : 's'} with commit ${result.sha.slice(0, 7)}. A new evaluation runs on that commit.${skipped}`;
     }
     case 'fork':
-      return `### Pin all\n${result.instructions}`;
+      return `${PIN_HEADING}\n${result.instructions}`;
     case 'stale':
-      return `### Pin all\nNothing was committed: ${result.reason} Re-run the check, then try again.`;
+      return `${PIN_HEADING}\nNothing was committed: ${result.reason} Re-run the check, then try again.`;
     case 'nothing-to-pin':
-      return `### Pin all\nNothing to pin automatically.${result.skipped.length > 0 ? ` ${result.skipped.length} pin${result.skipped.length === 1 ? '' : 's'} must be written by hand (see the annotations).` : ''}`;
+      return `${PIN_HEADING}\nNothing to pin automatically.${result.skipped.length > 0 ? ` ${result.skipped.length} pin${result.skipped.length === 1 ? '' : 's'} must be written by hand (see the annotations).` : ''}`;
     case 'failed':
-      return `### Pin all\nNothing was committed: ${result.reason}`;
+      return `${PIN_HEADING}\nNothing was committed: ${result.reason}`;
   }
 }

@@ -1,0 +1,126 @@
+// Delivery guarantees through probot.receive: a delivery id is processed once (the claim is a conditional write
+// in DynamoDB), and overlapping evaluations of one pull request end with the newest result.
+import {
+  APP,
+  CALLABLE,
+  calling,
+  CHECK_RUNS,
+  CI,
+  createPull,
+  expectSettled,
+  PULL_FILES,
+  pullRequestPayload,
+  REVIEWS,
+  startHarness,
+  type AppHarness,
+  type PullInfo,
+} from '../support/app.js';
+
+const LIB = 'other-org/lib';
+const LIB_WF = `${LIB}/.github/workflows/x.yml`;
+
+let h: AppHarness;
+
+beforeEach(async () => {
+  h = await startHarness();
+});
+
+afterEach(async () => {
+  try {
+    await h.settle();
+    expectSettled(h);
+  } finally {
+    await h.close();
+  }
+});
+
+function unpinnedPull(): PullInfo {
+  h.gh.addRepo(LIB);
+  const lib = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
+  h.gh.tag(LIB, 'v1', lib);
+  h.gh.addRepo(APP);
+  return createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@main` }) } });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('one delivery id, one evaluation', () => {
+  it('the same delivery twice at once: one check run, and the delivery is recorded as done', async () => {
+    const pull = unpinnedPull();
+    const payload = pullRequestPayload(h.gh, 'opened', pull);
+    await Promise.all([h.receive('pull_request', payload, 'delivery-1'), h.receive('pull_request', payload, 'delivery-1')]);
+    expect(h.gh.count(CHECK_RUNS)).toBe(1);
+    const deliveries = (await h.table()).filter((item) => String(item.pk).startsWith('delivery#'));
+    expect(deliveries.map((item) => [item.pk, item.state])).toEqual([['delivery#delivery-1', 'done']]);
+  });
+
+  it('a redelivery after the first completed: ignored', async () => {
+    const pull = unpinnedPull();
+    const payload = pullRequestPayload(h.gh, 'opened', pull);
+    await h.receive('pull_request', payload, 'delivery-2');
+    const requests = h.gh.requests.length;
+    await h.receive('pull_request', payload, 'delivery-2');
+    expect(h.gh.requests.length).toBe(requests);
+    expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure']);
+  });
+
+  it('two deliveries of one event with different ids (GitHub sends a new id per event): both evaluate', async () => {
+    const pull = unpinnedPull();
+    const payload = pullRequestPayload(h.gh, 'opened', pull);
+    await h.receive('pull_request', payload, 'delivery-3');
+    await h.receive('pull_request', payload, 'delivery-4');
+    expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure', 'failure']);
+    // The second evaluation's suggestion is already on the PR: no second review.
+    expect(h.gh.count(REVIEWS)).toBe(1);
+  });
+});
+
+describe('overlapping evaluations of one pull request', () => {
+  it('the older, slowed down, completes as cancelled; the newer one, on the new head, holds the result', async () => {
+    const pull = unpinnedPull();
+    const libMain = h.gh.repo(LIB).branches.get('main')!;
+    // The first evaluation's PR files answer late.
+    h.gh.inject(PULL_FILES, { delayMs: 300 });
+    const first = h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    await until(() => h.gh.count(PULL_FILES) === 1);
+    h.gh.clearFaults();
+    // Meanwhile the author pushes: the new head pins the call by tag instead.
+    const newHead = h.gh.commit(APP, { [CI]: calling({ call: `${LIB_WF}@v1` }) }, { parents: [pull.headSha], branch: pull.headRef });
+    h.gh.movePull(APP, 7, newHead);
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'synchronize', { ...pull, headSha: newHead }));
+    await first;
+    const [older, newer] = h.gh.checkRuns;
+    expect(older).toMatchObject({
+      head_sha: pull.headSha,
+      status: 'completed',
+      conclusion: 'cancelled',
+      output: { title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.' },
+      annotations: [],
+      actions: [],
+    });
+    expect(newer).toMatchObject({ head_sha: newHead, status: 'completed', conclusion: 'failure', output: { title: '1 policy violation in 1 workflow' } });
+    // Only the newest evaluation posts suggestions: none for the old head's line.
+    const reviews = h.gh.requests.filter((entry) => entry.route === REVIEWS).map((entry) => entry.body as { commit_id: string; comments: { body: string }[] });
+    expect(reviews.map((review) => review.commit_id)).toEqual([newHead]);
+    expect(reviews[0]?.comments[0]?.body).toContain(`\`\`\`suggestion\n    uses: ${LIB_WF}@${libMain} # v1\n\`\`\``);
+    // The sequence of evaluations of the PR is kept in the table.
+    const sequence = (await h.table()).find((item) => item.pk === 'subject#octo-org/app#7' && item.sk === 'sequence');
+    expect(sequence?.seq).toBe(2);
+  });
+
+  it('the older event’s check-run create answers late: it still counts as the older one', async () => {
+    const pull = unpinnedPull();
+    h.gh.inject(CHECK_RUNS, { delayMs: 300 });
+    const first = h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    await until(() => h.gh.count(CHECK_RUNS) === 1);
+    h.gh.clearFaults();
+    const newHead = h.gh.commit(APP, { [CI]: calling({ call: `${LIB_WF}@v1` }) }, { parents: [pull.headSha], branch: pull.headRef });
+    h.gh.movePull(APP, 7, newHead);
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'synchronize', { ...pull, headSha: newHead }));
+    await first;
+    const byHead = new Map(h.gh.checkRuns.map((run) => [run.head_sha, run.conclusion]));
+    expect(byHead).toEqual(new Map([[pull.headSha, 'cancelled'], [newHead, 'failure']]));
+  });
+});

@@ -1,0 +1,188 @@
+// Deliveries that change no check run: push, create and delete clear a repository's cached refs and ref facts;
+// repository events clear its cached metadata (under its old name too); installation events are taken quietly.
+// Asserted on the DynamoDB table itself, before and after.
+import { APP, CALLABLE, calling, CI, createPull, expectSettled, installationPayload, pullRequestPayload, pushPayload, refPayload, repositoryEventPayload, startHarness, type AppHarness } from '../support/app.js';
+
+const LIB = 'other-org/lib';
+const LIB_WF = `${LIB}/.github/workflows/x.yml`;
+const SHARED = 'octo-org/shared';
+const SHARED_WF = `${SHARED}/.github/workflows/d.yml`;
+
+let h: AppHarness;
+let world: World;
+/** What one evaluation wrote to the table: each test starts from it. */
+let evaluated: Record<string, unknown>[];
+
+interface World {
+  lib: string;
+  impostor: string;
+  shared: string;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  try {
+    world = buildWorld();
+    const pull = createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling(CALLS(world)) } });
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    evaluated = await h.table();
+  } finally {
+    await h.close();
+  }
+});
+
+beforeEach(async () => {
+  h = await startHarness();
+  // The same fixtures in the same order: the same commit SHAs.
+  expect(buildWorld()).toEqual(world);
+  await h.load(evaluated);
+});
+
+afterEach(async () => {
+  try {
+    await h.settle();
+    expectSettled(h);
+  } finally {
+    await h.close();
+  }
+});
+
+/** octo-org/app (private) calls other-org/lib by branch, by tag, pinned, and pinned to an impostor commit (unreachable), and octo-org/shared (internal) by branch. */
+function CALLS({ lib, impostor }: World): Record<string, string> {
+  return { a: `${LIB_WF}@main`, b: `${LIB_WF}@v1`, c: `${LIB_WF}@${lib} # v1`, d: `${LIB_WF}@${impostor}`, e: `${SHARED_WF}@main` };
+}
+
+function buildWorld(): World {
+  h.gh.addRepo(LIB);
+  const lib = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
+  h.gh.tag(LIB, 'v1', lib);
+  const impostor = h.gh.impostor(LIB, { '.github/workflows/x.yml': CALLABLE.replace('echo', 'curl evil') });
+  h.gh.addRepo(SHARED, { visibility: 'internal', accessLevel: 'organization' });
+  const shared = h.gh.commit(SHARED, { '.github/workflows/d.yml': CALLABLE }, { branch: 'main' });
+  h.gh.addRepo(APP, { visibility: 'private' });
+  return { lib, impostor, shared };
+}
+
+/** The cache's keys (`pk sk`), without the state store's items. */
+async function cacheKeys(): Promise<string[]> {
+  const items = await h.table();
+  return items
+    .map((item) => `${String(item.pk)} ${String(item.sk)}`)
+    .filter((key) => !key.startsWith('delivery#') && !key.startsWith('subject#'))
+    .sort();
+}
+
+function allKeys(): string[] {
+  const { lib, impostor, shared } = world;
+  return [
+    'access#github.com#octo-org/shared access',
+    'reachable#github.com#other-org/lib ' + lib,
+    'ref#github.com#octo-org/shared main',
+    'ref#github.com#other-org/lib main',
+    'ref#github.com#other-org/lib v1',
+    'repo#github.com#octo-org/app meta',
+    'repo#github.com#octo-org/shared meta',
+    'repo#github.com#other-org/lib meta',
+    'tags#github.com#other-org/lib tags',
+    'unreachable#github.com#other-org/lib ' + impostor,
+    `workflow#github.com#octo-org/shared@${shared} .github/workflows/d.yml`,
+    `workflow#github.com#other-org/lib@${impostor} .github/workflows/x.yml`,
+    `workflow#github.com#other-org/lib@${lib} .github/workflows/x.yml`,
+  ].sort();
+}
+
+function without(...keys: string[]): string[] {
+  return allKeys().filter((key) => !keys.includes(key));
+}
+
+describe('push, create, delete', () => {
+  it('the cache holds what the evaluation read: refs, tags, reachability, metadata, access, files', async () => {
+    expect(await cacheKeys()).toEqual(allKeys());
+  });
+
+  it('a push to a branch forgets that branch, the tags, and the commits no ref reached', async () => {
+    const after = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE, 'README.md': 'new\n' }, { branch: 'main' });
+    await h.receive('push', pushPayload(h.gh, LIB, { ref: 'refs/heads/main', before: world.lib, after }));
+    expect(await cacheKeys()).toEqual(
+      without('ref#github.com#other-org/lib main', 'tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`),
+    );
+    expect(h.gh.requests).toEqual([]);
+  });
+
+  it('a forced push also forgets the commits a ref reached: history was rewritten', async () => {
+    const after = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { parents: [] });
+    await h.receive('push', { ...pushPayload(h.gh, LIB, { ref: 'refs/heads/main', before: world.lib, after }), forced: true });
+    expect(await cacheKeys()).toEqual(
+      without(
+        'ref#github.com#other-org/lib main',
+        'tags#github.com#other-org/lib tags',
+        `unreachable#github.com#other-org/lib ${world.impostor}`,
+        `reachable#github.com#other-org/lib ${world.lib}`,
+      ),
+    );
+  });
+
+  it('a push of a tag forgets that tag by its short name', async () => {
+    await h.receive('push', pushPayload(h.gh, LIB, { ref: 'refs/tags/v1', before: world.lib, after: world.lib }));
+    expect(await cacheKeys()).toEqual(without('ref#github.com#other-org/lib v1', 'tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`));
+  });
+
+  it('create of a tag: the tags and unreached commits are forgotten, other refs kept', async () => {
+    await h.receive('create', refPayload(h.gh, 'create', LIB, { ref: 'v2', refType: 'tag' }));
+    expect(await cacheKeys()).toEqual(without('tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`));
+  });
+
+  it('delete of a tag: that ref, the tags and every reachability answer are forgotten', async () => {
+    await h.receive('delete', refPayload(h.gh, 'delete', LIB, { ref: 'v1', refType: 'tag' }));
+    expect(await cacheKeys()).toEqual(
+      without(
+        'ref#github.com#other-org/lib v1',
+        'tags#github.com#other-org/lib tags',
+        `unreachable#github.com#other-org/lib ${world.impostor}`,
+        `reachable#github.com#other-org/lib ${world.lib}`,
+      ),
+    );
+  });
+
+  it('an event for another repository touches nothing of these', async () => {
+    await h.receive('delete', refPayload(h.gh, 'delete', APP, { ref: 'main', refType: 'branch' }));
+    expect(await cacheKeys()).toEqual(allKeys());
+  });
+});
+
+describe('repository events', () => {
+  it('renamed: metadata, access and refs are forgotten under the new name and the old one', async () => {
+    // The cache knows octo-org/shared; it is renamed to octo-org/shared-v2.
+    h.gh.rename(SHARED, 'octo-org/shared-v2');
+    await h.receive('repository', repositoryEventPayload(h.gh, 'renamed', 'octo-org/shared-v2', { repository: { name: { from: 'shared' } } }));
+    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+  });
+
+  it.each(['privatized', 'publicized', 'archived'])('%s: that repository’s metadata is forgotten', async (action) => {
+    await h.receive('repository', repositoryEventPayload(h.gh, action, SHARED));
+    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+  });
+
+  it('transferred: forgotten under the previous owner too', async () => {
+    await h.services.cache.putMany('repo', [{ key: { host: 'github.com', partition: 'legacy-org/shared', sort: 'meta' }, value: { repo: { owner: 'legacy-org', name: 'shared' }, visibility: 'public', archived: false } }]);
+    expect(await cacheKeys()).toContain('repo#github.com#legacy-org/shared meta');
+    const changes = { owner: { from: { organization: { login: 'legacy-org', id: 77 } } } };
+    await h.receive('repository', repositoryEventPayload(h.gh, 'transferred', SHARED, changes));
+    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+  });
+});
+
+describe('installation events', () => {
+  it.each([
+    ['installation', 'created'],
+    ['installation', 'deleted'],
+    ['installation', 'suspend'],
+    ['installation', 'new_permissions_accepted'],
+    ['installation_repositories', 'added'],
+    ['installation_repositories', 'removed'],
+  ] as const)('%s.%s: handled without error, no request, the cache untouched', async (event, action) => {
+    await expect(h.receive(event, installationPayload(event, action))).resolves.toBeUndefined();
+    expect(h.gh.requests).toEqual([]);
+    expect(await cacheKeys()).toEqual(allKeys());
+  });
+});
