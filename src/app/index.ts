@@ -23,7 +23,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
         }));
     const environment = (context: Context): EvaluationEnvironment => ({ octokit: context.octokit, log: context.log, services, botLogin });
 
-    /** Runs a handler once per delivery id; a failed run leaves the delivery unclaimed for GitHub's or the queue's retry. */
+    /** Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry. */
     const once =
       <E extends Context>(handler: (context: E) => Promise<void>) =>
       async (context: E): Promise<void> => {
@@ -31,7 +31,13 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
           context.log.info({ delivery: context.id }, 'duplicate delivery ignored');
           return;
         }
-        await handler(context);
+        try {
+          await handler(context);
+        } catch (error) {
+          // Let GitHub's redelivery or the queue's retry take it up now rather than after the lease.
+          await services.state.releaseDelivery(context.id);
+          throw error;
+        }
         await services.state.completeDelivery(context.id);
       };
 

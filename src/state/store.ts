@@ -2,7 +2,7 @@
 // redelivered webhook is processed once), the order of evaluations of a pull request (so the newest
 // wins), and the refs each evaluation resolved (so a tag that moved in between is reported).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { silentLogger, type Logger } from '../log.js';
 
 /** `owner/repo@ref` of a call (as written) → the commit it resolved to. */
@@ -16,6 +16,8 @@ export interface StateStore {
   claimDelivery(deliveryId: string): Promise<boolean>;
   /** Marks a claimed delivery handled, so no redelivery is processed again. */
   completeDelivery(deliveryId: string): Promise<void>;
+  /** Gives up a claim whose handling failed, so a retry is processed at once instead of after the lease. */
+  releaseDelivery(deliveryId: string): Promise<void>;
   /** Starts an evaluation of a pull request (or a merge group): its sequence number, higher is newer. */
   beginEvaluation(subject: string): Promise<number>;
   /** Whether no evaluation of the subject began after `sequence`. */
@@ -90,6 +92,23 @@ export class DynamoStateStore implements StateStore {
       );
     } catch (error) {
       this.logger.warn({ err: error, deliveryId }, 'state store unavailable: delivery not marked handled');
+    }
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `delivery#${deliveryId}`, sk: '-' },
+          ConditionExpression: '#state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claimed': 'claimed' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      this.logger.warn({ err: error, deliveryId }, 'state store unavailable: delivery claim not released');
     }
   }
 

@@ -66,6 +66,18 @@ describe('one delivery id, one evaluation', () => {
     expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure']);
   });
 
+  it('a delivery whose handling failed is processed when it comes again, without waiting out the lease', async () => {
+    const pull = unpinnedPull();
+    const payload = pullRequestPayload(h.gh, 'opened', pull);
+    h.gh.inject(CHECK_RUNS, { status: 500, times: 1 });
+    await expect(h.receive('pull_request', payload, 'delivery-5')).rejects.toThrow();
+    expect((await h.table()).filter((item) => String(item.pk).startsWith('delivery#'))).toEqual([]);
+    await h.receive('pull_request', payload, 'delivery-5');
+    expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure']);
+    const deliveries = (await h.table()).filter((item) => String(item.pk).startsWith('delivery#'));
+    expect(deliveries.map((item) => [item.pk, item.state])).toEqual([['delivery#delivery-5', 'done']]);
+  });
+
   it('two deliveries of one event with different ids (GitHub sends a new id per event): both evaluate', async () => {
     const pull = unpinnedPull();
     const payload = pullRequestPayload(h.gh, 'opened', pull);

@@ -47,6 +47,15 @@ describe('DynamoStateStore', () => {
     expect(await store.claimDelivery('done')).toBe(false);
   });
 
+  it('gives a failed claim back at once, but never a completed one', async () => {
+    expect(await store.claimDelivery('failed')).toBe(true);
+    await store.releaseDelivery('failed');
+    expect(await store.claimDelivery('failed')).toBe(true);
+    await store.completeDelivery('failed');
+    await store.releaseDelivery('failed');
+    expect(await store.claimDelivery('failed')).toBe(false);
+  });
+
   it('orders evaluations of a subject so only the newest is the latest', async () => {
     const first = await store.beginEvaluation('octo-org/app#7');
     const second = await store.beginEvaluation('octo-org/app#7');
@@ -67,6 +76,7 @@ describe('DynamoStateStore', () => {
     const broken = new DynamoStateStore({ client: DynamoDBDocumentClient.from(db.client), tableName: 'no-such-table', logger });
     expect(await broken.claimDelivery('d-1')).toBe(true);
     await broken.completeDelivery('d-1');
+    await broken.releaseDelivery('d-1');
     expect(await broken.beginEvaluation('s')).toBe(0);
     expect(await broken.isLatest('s', 0)).toBe(true);
     expect(await broken.previousRefs('s')).toBeUndefined();
@@ -74,6 +84,7 @@ describe('DynamoStateStore', () => {
     expect(logger.warnings).toEqual([
       'state store unavailable: processing the delivery without the duplicate check',
       'state store unavailable: delivery not marked handled',
+      'state store unavailable: delivery claim not released',
       'state store unavailable: evaluations of this subject are not ordered',
       'state store unavailable: moved refs cannot be reported',
       'state store unavailable: resolved refs not saved',
