@@ -15,7 +15,7 @@ import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
 import { PIN_ALL_ACTION } from './pin-all.js';
-import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy } from './policy-review.js';
+import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy, type PolicyReview } from './policy-review.js';
 import { buildSuggestionReview, postSuggestionReview } from './review.js';
 import { touchedLines } from './diff.js';
 import { listComparedFiles, listPullRequestFiles, readWorkflowDirectory, selectRoots, workflowChanges, type ChangedFile } from './workflows.js';
@@ -212,12 +212,25 @@ async function withPolicyReview(environment: EvaluationEnvironment, target: Eval
     title: 'policy: invalid workflow policy',
     message: diagnostic.message,
   }));
+  const problems = review.diagnostics.length;
   return {
     ...report,
-    ...(review.diagnostics.length > 0 && { conclusion: 'failure', title: `Invalid workflow policy: ${review.diagnostics.length} problem${review.diagnostics.length === 1 ? '' : 's'}` }),
+    ...(problems > 0
+      ? { conclusion: 'failure', title: `Invalid workflow policy: ${problems} problem${problems === 1 ? '' : 's'}` }
+      : report.conclusion === 'success' && { title: validPolicyTitle(review) }),
     summary: `${report.summary}\n\n${renderPolicyReview(review, { redactPrivate: target.repository.visibility === 'public' })}`,
     annotations: [...annotations, ...report.annotations],
   };
+}
+
+/** The verdict of a valid proposal in a few words: what it would change across the organization. */
+function validPolicyTitle(review: PolicyReview): string {
+  const run = review.dryRun;
+  if (!run) return 'Proposed policy is valid (no dry run)';
+  const failing = run.newlyFailing.length;
+  const passing = run.newlyPassing.length;
+  const effect = failing + passing === 0 ? 'no repository changes verdict' : `${failing} would newly fail, ${passing} newly pass`;
+  return `Proposed policy is valid: ${effect}${run.partial ? ' (partial dry run)' : ''}`;
 }
 
 /** Posts the fixes on lines the pull request touched as one review of suggested changes. */

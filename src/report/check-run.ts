@@ -224,8 +224,8 @@ function renderFinding(graph: CallGraph, redactor: Redactor, finding: Finding): 
 }
 
 function hiddenMessage(finding: Finding): string {
-  const where = finding.chain.length <= 1 ? 'The workflow this call names is in a private repository and breaks' : 'A workflow this call reaches, in a private repository, breaks';
-  return `${where} the ${finding.ruleId} rule. Its details are not shown because this repository is public.`;
+  const where = finding.chain.length <= 1 ? 'The workflow this call names breaks' : 'A workflow this call reaches breaks';
+  return `${where} the ${finding.ruleId} rule. It is in a private or internal repository (or one the app cannot read), so its details are not shown in this public repository.`;
 }
 
 /** A copyable text with a name replaced is no longer copyable: only the summary stays then. */

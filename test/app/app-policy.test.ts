@@ -140,7 +140,7 @@ describe('a pull request to the organization policy file', () => {
     });
     await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
     const run = onlyRun();
-    expect(run).toMatchObject({ conclusion: 'success', output: { title: 'No workflow changes' }, annotations: [] });
+    expect(run).toMatchObject({ conclusion: 'success', output: { title: 'Proposed policy is valid: 1 would newly fail, 0 newly pass' }, annotations: [] });
     expect(run.output.summary).toContain(`**Valid:** \`.github/workflow-policy.yml\` at ${pull.headSha.slice(0, 7)} has no problems.`);
     expect(run.output.summary).toContain(
       '**Dry run** (default branches, current policy → proposed): 1 repository would newly fail / 0 would newly pass / 0 unchanged / evaluated 1 of 1',
@@ -187,7 +187,7 @@ describe('privacy on a public repository', () => {
     await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
     const run = onlyRun();
     expect(run.annotations.map((annotation) => [annotation.start_line, annotation.title, annotation.message])).toEqual([
-      [4, 'permissions: called workflow needs more permissions than granted', 'The workflow this call names is in a private repository and breaks the permissions rule. Its details are not shown because this repository is public.'],
+      [4, 'permissions: called workflow needs more permissions than granted', 'The workflow this call names breaks the permissions rule. It is in a private or internal repository (or one the app cannot read), so its details are not shown in this public repository.'],
       [6, 'visibility: called workflow not accessible to this repository', expect.stringContaining('is in a private repository, which a top-level workflow in a public repository cannot call.')],
     ]);
     // The permissions fix is on lines the PR wrote, but it spells out the private workflow's job and permissions: no review.

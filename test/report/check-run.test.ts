@@ -558,7 +558,7 @@ describe('renderCheckRun: privacy on a public repository', () => {
         annotation_level: 'failure',
         title: 'secrets-inherit: secrets: inherit to a workflow not allowed to receive them (in a called workflow)',
         message:
-          'A workflow this call reaches, in a private repository, breaks the secrets-inherit rule. Its details are not shown because this repository is public.' +
+          'A workflow this call reaches breaks the secrets-inherit rule. It is in a private or internal repository (or one the app cannot read), so its details are not shown in this public repository.' +
           `\n\nCall chain: ci.yml → ${DEPLOY}@v1 → a private workflow → …`,
       },
     ]);
@@ -623,7 +623,7 @@ describe('renderCheckRun: privacy on a public repository', () => {
     };
     const report = renderHidden(evaluationOf([inputs, access], 'failure'));
     expect(report.annotations.map((annotation) => annotation.message)).toEqual([
-      'The workflow this call names is in a private repository and breaks the contract rule. Its details are not shown because this repository is public.',
+      'The workflow this call names breaks the contract rule. It is in a private or internal repository (or one the app cannot read), so its details are not shown in this public repository.',
       'octo-org/infra/.github/workflows/apply.yml@v2 is in octo-org/infra, whose Actions access setting is none.' +
         '\n\nFix: Set "Actions access" to "organization" in the settings of octo-org/infra.\n\nhttps://github.com/octo-org/infra/settings/actions',
     ]);
