@@ -355,7 +355,7 @@ async function evaluateUnder(context: DryRunContext, run: RepositoryRun, orgFile
   let graph = run.graphs.get(key);
   if (graph === undefined) {
     const roots = snapshot.workflows.map((file) => ({ repo: repository.repo, path: file.path, commit, ...(file.text !== undefined && { text: file.text }) }));
-    graph = resolveCallGraph(roots, { source: context.source, cache: context.cache, limits, logger: input.log });
+    graph = resolveCallGraph(roots, { source: context.source, cache: context.cache, limits, logger: input.log, knownRepos: [repository] });
     run.graphs.set(key, graph);
   }
   const evaluation = await evaluateGraph({ graph: await graph, repository, policy, source: context.source, cache: context.cache, now: input.now, logger: input.log });

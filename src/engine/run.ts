@@ -32,7 +32,7 @@ export interface EvaluationRun {
 
 export async function runEvaluation(input: RunEvaluationInput): Promise<EvaluationRun> {
   const limits = evaluationLimits(input.source.host, input.limits, input.policy);
-  const graph = await resolveCallGraph(input.roots, { ...portsOf(input), limits });
+  const graph = await resolveCallGraph(input.roots, { ...portsOf(input), limits, knownRepos: [input.repository] });
   const evaluation = await evaluateGraph({ ...input, graph });
   return { graph, evaluation };
 }

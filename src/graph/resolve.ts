@@ -38,6 +38,8 @@ export interface ResolveOptions {
   /** Usually a per-evaluation layer in front of DynamoDB; a private memory cache when omitted. */
   cache?: CacheStore;
   logger?: Logger;
+  /** Repositories whose metadata the caller already has (the webhook's repository): never fetched. */
+  knownRepos?: RepoMetadata[];
 }
 
 /** Errors that belong to the file at its commit and so never change: safe to cache long. */
@@ -294,6 +296,7 @@ export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOp
   const { source, limits } = options;
   const logger = options.logger ?? silentLogger;
   const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore());
+  for (const metadata of options.knownRepos ?? []) builder.repos.set(repoKey(metadata.repo), metadata);
 
   const rootRequests = roots.map((root) => commitRequest(root.repo, root.path, root.commit));
   await builder.load(

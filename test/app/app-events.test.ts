@@ -63,7 +63,10 @@ function buildWorld(): World {
   return { lib, impostor, shared };
 }
 
-/** The cache's keys (`pk sk`), without the state store's items. */
+/**
+ * The cache's keys (`pk sk`), without the state store's items. The evaluated repository's own metadata
+ * comes from the webhook, so it is never read from GitHub nor cached.
+ */
 async function cacheKeys(): Promise<string[]> {
   const items = await h.table();
   return items
@@ -80,7 +83,6 @@ function allKeys(): string[] {
     'ref#github.com#octo-org/shared main',
     'ref#github.com#other-org/lib main',
     'ref#github.com#other-org/lib v1',
-    'repo#github.com#octo-org/app meta',
     'repo#github.com#octo-org/shared meta',
     'repo#github.com#other-org/lib meta',
     'tags#github.com#other-org/lib tags',

@@ -3,7 +3,8 @@ import { MemoryCacheStore } from '../../src/cache/memory.js';
 import { ENTERPRISE_SERVER_LIMITS, GITHUB_COM_LIMITS, platformLimitsForHost } from '../../src/graph/limits.js';
 import type { CallGraph, GraphEdge } from '../../src/graph/types.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { buildWorld, resolveWorld } from '../support/graph.js';
+import { resolveCallGraph } from '../../src/graph/resolve.js';
+import { buildWorld, githubSource, resolveWorld } from '../support/graph.js';
 import { callable, caller, local, localChain, wf } from '../support/workflows.js';
 
 const CI = '.github/workflows/ci.yml';
@@ -205,6 +206,24 @@ describe('resolveCallGraph', () => {
     await resolveWorld(world, [`octo-org/app:${CI}`], { cache });
     // The ref and the repository metadata expired; the file at its commit did not.
     expect(world.gh.graphqlRequests()).toHaveLength(2);
+  });
+
+  it('reads nothing for top-level files given with their text whose repository the caller knows', async () => {
+    const world = buildWorld({ 'octo-org/app': { files: { [CI]: caller(local('lint')), [wf('lint')]: callable() } } });
+    world.gh.intercept();
+    const app = world.commits['octo-org/app']!;
+    const known = { repo: { owner: 'octo-org', name: 'app' }, visibility: 'private' as const, archived: false };
+    const cache = new MemoryCacheStore();
+    await cache.putMany('workflow', [{ key: { host: 'github.com', partition: `octo-org/app@${app}`, sort: wf('lint') }, value: { text: callable() } }]);
+    const graph = await resolveCallGraph([{ repo: known.repo, path: CI, commit: app, text: caller(local('lint')) }], {
+      source: githubSource(),
+      limits: GITHUB_COM_LIMITS,
+      cache,
+      knownRepos: [known],
+    });
+    expect(world.gh.count()).toBe(0);
+    expect(graph.repos.get('octo-org/app')).toEqual(known);
+    expect(graph.stats.get(graph.roots[0]!)).toMatchObject({ levels: 2, unique: 1 });
   });
 
   it('uses the host’s platform limits', () => {
