@@ -9,7 +9,7 @@ import { loadEffectivePolicy, type EffectivePolicy } from '../policy/load.js';
 import { formatPolicyDiagnostic } from '../policy/parse.js';
 import { annotationBatches, renderCheckRun, renderFailure, renderNoWorkflowChanges, type CheckRunReport } from '../report/check-run.js';
 import { createRedactor } from '../report/redact.js';
-import { GitHubSource } from '../source/github.js';
+import { GitHubSource, requestFailure } from '../source/github.js';
 import { GitHubPolicyFiles } from '../source/policy-files.js';
 import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
@@ -41,6 +41,8 @@ export interface EvaluationEnvironment {
   services: WardenServices;
   /** The app's bot login (`slug[bot]`), to recognise its own review comments; undefined when unknown. */
   botLogin: () => Promise<string | undefined>;
+  /** The installation's own part of the cache: what one installation read is never served to another. */
+  cacheScope: string;
 }
 
 class EvaluationTimeout extends Error {}
@@ -129,6 +131,7 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
     policy: effective.policy,
     source: new GitHubSource({ octokit, host: services.config.host, logger: log }),
     cache: new LayeredCacheStore({ durable: services.cache, logger: log }),
+    cacheScope: environment.cacheScope,
     limits: services.config.limits,
     now: services.now(),
     logger: log,
@@ -200,6 +203,7 @@ async function withPolicyReview(environment: EvaluationEnvironment, target: Eval
     proposed: { text: file.text, path, commit: target.headSha },
     config: services.config,
     cache: services.cache,
+    cacheScope: environment.cacheScope,
     now: services.now(),
     log,
     budget: { ...DEFAULT_REVIEW_BUDGET, timeMs: Math.floor(services.config.evaluationTimeoutMs / 2) },
@@ -300,8 +304,22 @@ function failureReport(error: unknown, timeoutMs: number): CheckRunReport {
     return renderFailure({ reason: `The evaluation took longer than ${duration(timeoutMs)} and was stopped.`, detail: 'GitHub may be slow or rate-limiting the app. Re-run the check.' });
   }
   const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
+  // A rate limit is not a fault to report or fix: the user needs to know to wait, and for how long.
+  if (requestFailure(error, false, 'GitHub').kind === 'rate-limited') {
+    const wait = retryAfterSeconds(error);
+    const detail = wait === undefined ? 'GitHub limits how often an app may call it. Nothing was approved. Re-run the check in a few minutes.' : `GitHub asked the app to wait ${wait} seconds before calling it again. Nothing was approved. Re-run the check after that.`;
+    return renderFailure({ reason: `GitHub rate-limited the app${status ? ` (it answered ${status})` : ''}.`, detail });
+  }
   const what = status ? `GitHub answered ${status}` : 'an unexpected error occurred';
   return renderFailure({ reason: `The evaluation could not finish: ${what}.`, detail: 'Nothing was approved. Re-run the check; if it keeps failing, the app’s logs have the details.' });
+}
+
+/** The `retry-after` header of a failed request, in seconds, when GitHub sent one. */
+function retryAfterSeconds(error: unknown): number | undefined {
+  const response = typeof error === 'object' && error !== null && 'response' in error ? error.response : undefined;
+  const headers = typeof response === 'object' && response !== null && 'headers' in response ? response.headers : undefined;
+  const value = typeof headers === 'object' && headers !== null && 'retry-after' in headers ? Number(headers['retry-after']) : NaN;
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
 /** `300 ms`, `1 second`, `60 seconds`: a timeout under a second must not read as "0 seconds". */

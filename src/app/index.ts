@@ -21,7 +21,13 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
           login = undefined;
           return undefined;
         }));
-    const environment = (context: Context): EvaluationEnvironment => ({ octokit: context.octokit, log: context.log, services, botLogin });
+    const environment = (context: Context): EvaluationEnvironment => ({
+      octokit: context.octokit,
+      log: context.log,
+      services,
+      botLogin,
+      cacheScope: cacheScope(services.config.host, context.payload),
+    });
 
     /** Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry. */
     const once =
@@ -120,22 +126,23 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
     );
 
     // Cache invalidation: refs move on push/create/delete, repository metadata on repository events.
-    const host = services.config.host;
     app.on(['push', 'create', 'delete'], async (context) => {
       const { payload } = context;
+      const scope = cacheScope(services.config.host, payload);
       const owner = payload.repository.owner?.login;
       if (!owner) return;
       const ref = 'ref_type' in payload ? payload.ref : payload.ref.replace(/^refs\/(heads|tags)\//, '');
       const key = repoKey({ owner, name: payload.repository.name });
-      await services.cache.invalidate('ref', host, key, ref);
-      await services.cache.invalidate('tags', host, key);
+      await services.cache.invalidate('ref', scope, key, ref);
+      await services.cache.invalidate('tags', scope, key);
       // A commit no ref reached may be reached now; one a ref reached may not be after a deletion or a force push.
-      await services.cache.invalidate('unreachable', host, key);
-      if (context.name === 'delete' || ('forced' in payload && payload.forced)) await services.cache.invalidate('reachable', host, key);
+      await services.cache.invalidate('unreachable', scope, key);
+      if (context.name === 'delete' || ('forced' in payload && payload.forced)) await services.cache.invalidate('reachable', scope, key);
     });
 
     app.on('repository', async (context) => {
       const { payload } = context;
+      const scope = cacheScope(services.config.host, payload);
       const names = [{ owner: payload.repository.owner.login, name: payload.repository.name }];
       if (payload.action === 'renamed') names.push({ owner: payload.repository.owner.login, name: payload.changes.repository.name.from });
       if (payload.action === 'transferred') {
@@ -145,9 +152,9 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       }
       for (const repo of names) {
         const key = repoKey(repo);
-        await services.cache.invalidate('repo', host, key, 'meta');
-        await services.cache.invalidate('access', host, key, 'access');
-        await services.cache.invalidate('ref', host, key);
+        await services.cache.invalidate('repo', scope, key, 'meta');
+        await services.cache.invalidate('access', scope, key, 'access');
+        await services.cache.invalidate('ref', scope, key);
       }
     });
 
@@ -155,4 +162,13 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       context.log.info({ action: context.payload.action, installation: context.payload.installation.id }, 'installation changed');
     });
   };
+}
+
+/**
+ * The part of the cache an event's installation reads and writes: files and refs one installation can
+ * read (a private repository shared with it) must never be served to another installation.
+ */
+export function cacheScope(host: string, payload: object): string {
+  const installation = 'installation' in payload ? (payload.installation as { id?: unknown } | undefined) : undefined;
+  return typeof installation?.id === 'number' ? `${host}#${installation.id}` : `${host}#no-installation`;
 }

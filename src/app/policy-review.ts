@@ -63,6 +63,8 @@ export interface ReviewProposedPolicyInput {
   config: Pick<WardenConfig, 'host' | 'orgPolicyRepo' | 'policyPath' | 'limits'>;
   /** The durable cache; the review puts its own memory layer in front (one for all repositories). */
   cache?: CacheStore;
+  /** Whose cache entries these are: the installation's (see ResolveOptions.cacheScope). */
+  cacheScope?: string;
   /** The evaluation date (exception expiry). */
   now: Date;
   log: Logger;
@@ -178,6 +180,8 @@ interface DryRunContext {
   policyFiles: PolicyFileSource;
   cache: CacheStore;
   policyCache: PolicyCache;
+  /** The listing already says what the resolver would ask about each repository: it need not ask again. */
+  listed: RepoMetadata[];
   orgRepo: RepoId;
   currentOrg: PolicyFileResult;
   proposedOrg: PolicyFileResult;
@@ -207,7 +211,6 @@ async function dryRun(input: ReviewProposedPolicyInput): Promise<Pick<PolicyRevi
   }
   const cache = input.cache ? new LayeredCacheStore({ durable: input.cache, logger: input.log }) : new MemoryCacheStore();
   const source = new GitHubSource({ octokit: input.octokit, host: input.config.host, logger: input.log, timeoutMs: REQUEST_TIMEOUT_MS });
-  await rememberListedMetadata(cache, input.config.host, selected);
   const context: DryRunContext = {
     input,
     deadline,
@@ -215,6 +218,7 @@ async function dryRun(input: ReviewProposedPolicyInput): Promise<Pick<PolicyRevi
     policyFiles,
     cache,
     policyCache: new PolicyCache(),
+    listed: selected,
     orgRepo,
     currentOrg,
     proposedOrg: { found: true, text: input.proposed.text, commit: input.proposed.commit },
@@ -262,14 +266,6 @@ async function runWithinBudget<T, R>(items: T[], concurrency: number, deadline: 
     clearTimeout(timer);
   }
   return [...outcomes];
-}
-
-/** The listing already says what the resolver would ask about each repository: it need not ask again. */
-async function rememberListedMetadata(cache: CacheStore, host: string, repositories: RepoMetadata[]): Promise<void> {
-  await cache.putMany(
-    'repo',
-    repositories.map((metadata) => ({ key: { host, partition: repoKey(metadata.repo), sort: 'meta' }, value: metadata })),
-  );
 }
 
 async function dryRunRepository(context: DryRunContext, repository: RepoMetadata): Promise<RepositoryOutcome> {
@@ -355,10 +351,10 @@ async function evaluateUnder(context: DryRunContext, run: RepositoryRun, orgFile
   let graph = run.graphs.get(key);
   if (graph === undefined) {
     const roots = snapshot.workflows.map((file) => ({ repo: repository.repo, path: file.path, commit, ...(file.text !== undefined && { text: file.text }) }));
-    graph = resolveCallGraph(roots, { source: context.source, cache: context.cache, limits, logger: input.log, knownRepos: [repository] });
+    graph = resolveCallGraph(roots, { source: context.source, cache: context.cache, limits, logger: input.log, knownRepos: context.listed, ...scopeOf(input) });
     run.graphs.set(key, graph);
   }
-  const evaluation = await evaluateGraph({ graph: await graph, repository, policy, source: context.source, cache: context.cache, now: input.now, logger: input.log });
+  const evaluation = await evaluateGraph({ graph: await graph, repository, policy, source: context.source, cache: context.cache, now: input.now, logger: input.log, ...scopeOf(input) });
   return { conclusion: evaluation.conclusion, findings: evaluation.findings };
 }
 
@@ -600,4 +596,8 @@ function fenced(lines: string[]): string[] {
   const longest = Math.max(2, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
   const fence = '`'.repeat(longest + 1);
   return [`${fence}text`, ...lines, fence];
+}
+
+function scopeOf(input: ReviewProposedPolicyInput): { cacheScope?: string } {
+  return input.cacheScope === undefined ? {} : { cacheScope: input.cacheScope };
 }

@@ -17,6 +17,8 @@ export interface GatherRefFactsOptions {
   source: WorkflowSource;
   /** Tags live minutes; a reachable commit a day, an unreachable one minutes. Nothing is cached when omitted. */
   cache?: CacheStore;
+  /** Whose cache entries these are (see ResolveOptions.cacheScope); the graph's host when omitted. */
+  cacheScope?: string;
   logger?: Logger;
 }
 
@@ -49,7 +51,7 @@ export async function gatherRefFacts(options: GatherRefFactsOptions): Promise<Ma
     logger.debug({ repos: wanted.size }, 'the source has no online facts; pins cannot be verified');
     return new Map();
   }
-  const cacheOf = cache ? new FactsCache(cache, graph.host, logger) : undefined;
+  const cacheOf = cache ? new FactsCache(cache, options.cacheScope ?? graph.host, logger) : undefined;
   const known = cacheOf ? await cacheOf.read(wanted) : new Map<string, Known>();
   const facts = new Map<string, RefFacts>();
   const requests: RefFactsRequest[] = [];

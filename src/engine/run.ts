@@ -19,6 +19,8 @@ export interface RunEvaluationInput {
   policy: Policy;
   source: WorkflowSource;
   cache?: CacheStore;
+  /** See ResolveOptions.cacheScope. */
+  cacheScope?: string;
   /** The operator's override of the host's limits; the policy's `platform` applies on top. */
   limits?: Partial<PlatformLimits>;
   now: Date;
@@ -49,6 +51,8 @@ export interface GraphEvaluationInput {
   policy: Policy;
   source: WorkflowSource;
   cache?: CacheStore;
+  /** See ResolveOptions.cacheScope. */
+  cacheScope?: string;
   now: Date;
   logger?: Logger;
 }
@@ -59,8 +63,13 @@ export async function evaluateGraph(input: GraphEvaluationInput): Promise<Evalua
   return evaluatePolicy({ graph: input.graph, policy: input.policy, repository: input.repository, refFacts, now: input.now }, ALL_RULES);
 }
 
-function portsOf(input: { source: WorkflowSource; cache?: CacheStore; logger?: Logger }) {
-  return { source: input.source, ...(input.cache && { cache: input.cache }), ...(input.logger && { logger: input.logger }) };
+function portsOf(input: { source: WorkflowSource; cache?: CacheStore; cacheScope?: string; logger?: Logger }) {
+  return {
+    source: input.source,
+    ...(input.cache && { cache: input.cache }),
+    ...(input.cacheScope !== undefined && { cacheScope: input.cacheScope }),
+    ...(input.logger && { logger: input.logger }),
+  };
 }
 
 function definedLimits(policy: Policy): Partial<PlatformLimits> {

@@ -40,6 +40,11 @@ export interface ResolveOptions {
   logger?: Logger;
   /** Repositories whose metadata the caller already has (the webhook's repository): never fetched. */
   knownRepos?: RepoMetadata[];
+  /**
+   * Whose cache entries these are: what one GitHub App installation could read must never be served to
+   * another (a private workflow cached for org A is not readable by org B). The host when omitted.
+   */
+  cacheScope?: string;
 }
 
 /** Errors that belong to the file at its commit and so never change: safe to cache long. */
@@ -71,14 +76,13 @@ class GraphBuilder {
   private readonly edgeTargets = new Map<GraphEdge, WorkflowFileRequest>();
   private readonly edgesByNode = new Map<NodeKey, GraphEdge[]>();
   private readonly cacheWrites: Promise<void>[] = [];
-  private readonly host: string;
 
   constructor(
     private readonly source: WorkflowSource,
     private readonly cache: CacheStore,
-  ) {
-    this.host = source.host;
-  }
+    /** The `host` part of every cache key: the cache scope. */
+    private readonly scope: string,
+  ) {}
 
   outcome(request: WorkflowFileRequest): Outcome | undefined {
     return this.outcomes.get(targetIdentity(request));
@@ -164,7 +168,7 @@ class GraphBuilder {
     const repoWrites: { key: CacheKey; value: RepoMetadata }[] = [];
     for (const [key, metadata] of result.repos) {
       this.repos.set(key, metadata);
-      if (!('kind' in metadata)) repoWrites.push({ key: { host: this.host, partition: key, sort: 'meta' }, value: metadata });
+      if (!('kind' in metadata)) repoWrites.push({ key: { host: this.scope, partition: key, sort: 'meta' }, value: metadata });
     }
     this.cacheWrites.push(
       this.cache.putMany('ref', refWrites),
@@ -184,11 +188,11 @@ class GraphBuilder {
       if (metadata && !('kind' in metadata) && metadata.visibility !== 'public') wanted.set(repoKey(metadata.repo), metadata.repo);
     }
     if (wanted.size === 0) return;
-    const keys = [...wanted.keys()].map((key) => ({ host: this.host, partition: key, sort: 'access' }));
+    const keys = [...wanted.keys()].map((key) => ({ host: this.scope, partition: key, sort: 'access' }));
     const cached = await this.cache.getMany('access', keys);
     const misses: RepoId[] = [];
     for (const [key, repo] of wanted) {
-      const hit = cached.get(encodeCacheKey('access', { host: this.host, partition: key, sort: 'access' }));
+      const hit = cached.get(encodeCacheKey('access', { host: this.scope, partition: key, sort: 'access' }));
       if (hit) this.access.set(key, hit);
       else misses.push(repo);
     }
@@ -197,7 +201,7 @@ class GraphBuilder {
     const writes: { key: CacheKey; value: ActionsAccessLevel }[] = [];
     for (const [key, level] of fetched) {
       this.access.set(key, level);
-      if (typeof level === 'string') writes.push({ key: { host: this.host, partition: key, sort: 'access' }, value: level });
+      if (typeof level === 'string') writes.push({ key: { host: this.scope, partition: key, sort: 'access' }, value: level });
     }
     this.cacheWrites.push(this.cache.putMany('access', writes));
   }
@@ -226,11 +230,11 @@ class GraphBuilder {
   }
 
   private refKey(repo: RepoId, name: string): CacheKey {
-    return { host: this.host, partition: repoKey(repo), sort: name };
+    return { host: this.scope, partition: repoKey(repo), sort: name };
   }
 
   private fileKey(repo: RepoId, commit: string, path: string): CacheKey {
-    return { host: this.host, partition: `${repoKey(repo)}@${commit}`, sort: path };
+    return { host: this.scope, partition: `${repoKey(repo)}@${commit}`, sort: path };
   }
 
   /** Named refs with a cached commit become commit requests; the rest stay named. */
@@ -267,7 +271,7 @@ class GraphBuilder {
   private async readRepoMetadataFromCache(repos: RepoId[]): Promise<RepoId[]> {
     const unknown = uniqueBy(repos, repoKey).filter((repo) => !this.repos.has(repoKey(repo)));
     if (unknown.length === 0) return [];
-    const keys = unknown.map((repo) => ({ host: this.host, partition: repoKey(repo), sort: 'meta' }));
+    const keys = unknown.map((repo) => ({ host: this.scope, partition: repoKey(repo), sort: 'meta' }));
     const hits = await this.cache.getMany('repo', keys);
     return unknown.filter((repo, index) => {
       const hit = hits.get(encodeCacheKey('repo', keys[index]!));
@@ -295,7 +299,7 @@ interface RootWalk {
 export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOptions): Promise<CallGraph> {
   const { source, limits } = options;
   const logger = options.logger ?? silentLogger;
-  const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore());
+  const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore(), options.cacheScope ?? source.host);
   for (const metadata of options.knownRepos ?? []) builder.repos.set(repoKey(metadata.repo), metadata);
 
   const rootRequests = roots.map((root) => commitRequest(root.repo, root.path, root.commit));

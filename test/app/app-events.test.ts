@@ -3,6 +3,9 @@
 // Asserted on the DynamoDB table itself, before and after.
 import { APP, CALLABLE, calling, CI, createPull, expectSettled, installationPayload, pullRequestPayload, pushPayload, refPayload, repositoryEventPayload, startHarness, type AppHarness } from '../support/app.js';
 
+/** Cache keys carry the installation (31337 in the harness's payloads): what one installation read is never served to another. */
+const SCOPE = 'github.com#31337';
+
 const LIB = 'other-org/lib';
 const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const SHARED = 'octo-org/shared';
@@ -78,18 +81,18 @@ async function cacheKeys(): Promise<string[]> {
 function allKeys(): string[] {
   const { lib, impostor, shared } = world;
   return [
-    'access#github.com#octo-org/shared access',
-    'reachable#github.com#other-org/lib ' + lib,
-    'ref#github.com#octo-org/shared main',
-    'ref#github.com#other-org/lib main',
-    'ref#github.com#other-org/lib v1',
-    'repo#github.com#octo-org/shared meta',
-    'repo#github.com#other-org/lib meta',
-    'tags#github.com#other-org/lib tags',
-    'unreachable#github.com#other-org/lib ' + impostor,
-    `workflow#github.com#octo-org/shared@${shared} .github/workflows/d.yml`,
-    `workflow#github.com#other-org/lib@${impostor} .github/workflows/x.yml`,
-    `workflow#github.com#other-org/lib@${lib} .github/workflows/x.yml`,
+    `access#${SCOPE}#octo-org/shared access`,
+    `reachable#${SCOPE}#other-org/lib ` + lib,
+    `ref#${SCOPE}#octo-org/shared main`,
+    `ref#${SCOPE}#other-org/lib main`,
+    `ref#${SCOPE}#other-org/lib v1`,
+    `repo#${SCOPE}#octo-org/shared meta`,
+    `repo#${SCOPE}#other-org/lib meta`,
+    `tags#${SCOPE}#other-org/lib tags`,
+    `unreachable#${SCOPE}#other-org/lib ` + impostor,
+    `workflow#${SCOPE}#octo-org/shared@${shared} .github/workflows/d.yml`,
+    `workflow#${SCOPE}#other-org/lib@${impostor} .github/workflows/x.yml`,
+    `workflow#${SCOPE}#other-org/lib@${lib} .github/workflows/x.yml`,
   ].sort();
 }
 
@@ -106,7 +109,7 @@ describe('push, create, delete', () => {
     const after = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE, 'README.md': 'new\n' }, { branch: 'main' });
     await h.receive('push', pushPayload(h.gh, LIB, { ref: 'refs/heads/main', before: world.lib, after }));
     expect(await cacheKeys()).toEqual(
-      without('ref#github.com#other-org/lib main', 'tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`),
+      without(`ref#${SCOPE}#other-org/lib main`, `tags#${SCOPE}#other-org/lib tags`, `unreachable#${SCOPE}#other-org/lib ${world.impostor}`),
     );
     expect(h.gh.requests).toEqual([]);
   });
@@ -116,32 +119,32 @@ describe('push, create, delete', () => {
     await h.receive('push', { ...pushPayload(h.gh, LIB, { ref: 'refs/heads/main', before: world.lib, after }), forced: true });
     expect(await cacheKeys()).toEqual(
       without(
-        'ref#github.com#other-org/lib main',
-        'tags#github.com#other-org/lib tags',
-        `unreachable#github.com#other-org/lib ${world.impostor}`,
-        `reachable#github.com#other-org/lib ${world.lib}`,
+        `ref#${SCOPE}#other-org/lib main`,
+        `tags#${SCOPE}#other-org/lib tags`,
+        `unreachable#${SCOPE}#other-org/lib ${world.impostor}`,
+        `reachable#${SCOPE}#other-org/lib ${world.lib}`,
       ),
     );
   });
 
   it('a push of a tag forgets that tag by its short name', async () => {
     await h.receive('push', pushPayload(h.gh, LIB, { ref: 'refs/tags/v1', before: world.lib, after: world.lib }));
-    expect(await cacheKeys()).toEqual(without('ref#github.com#other-org/lib v1', 'tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`));
+    expect(await cacheKeys()).toEqual(without(`ref#${SCOPE}#other-org/lib v1`, `tags#${SCOPE}#other-org/lib tags`, `unreachable#${SCOPE}#other-org/lib ${world.impostor}`));
   });
 
   it('create of a tag: the tags and unreached commits are forgotten, other refs kept', async () => {
     await h.receive('create', refPayload(h.gh, 'create', LIB, { ref: 'v2', refType: 'tag' }));
-    expect(await cacheKeys()).toEqual(without('tags#github.com#other-org/lib tags', `unreachable#github.com#other-org/lib ${world.impostor}`));
+    expect(await cacheKeys()).toEqual(without(`tags#${SCOPE}#other-org/lib tags`, `unreachable#${SCOPE}#other-org/lib ${world.impostor}`));
   });
 
   it('delete of a tag: that ref, the tags and every reachability answer are forgotten', async () => {
     await h.receive('delete', refPayload(h.gh, 'delete', LIB, { ref: 'v1', refType: 'tag' }));
     expect(await cacheKeys()).toEqual(
       without(
-        'ref#github.com#other-org/lib v1',
-        'tags#github.com#other-org/lib tags',
-        `unreachable#github.com#other-org/lib ${world.impostor}`,
-        `reachable#github.com#other-org/lib ${world.lib}`,
+        `ref#${SCOPE}#other-org/lib v1`,
+        `tags#${SCOPE}#other-org/lib tags`,
+        `unreachable#${SCOPE}#other-org/lib ${world.impostor}`,
+        `reachable#${SCOPE}#other-org/lib ${world.lib}`,
       ),
     );
   });
@@ -157,20 +160,20 @@ describe('repository events', () => {
     // The cache knows octo-org/shared; it is renamed to octo-org/shared-v2.
     h.gh.rename(SHARED, 'octo-org/shared-v2');
     await h.receive('repository', repositoryEventPayload(h.gh, 'renamed', 'octo-org/shared-v2', { repository: { name: { from: 'shared' } } }));
-    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+    expect(await cacheKeys()).toEqual(without(`access#${SCOPE}#octo-org/shared access`, `ref#${SCOPE}#octo-org/shared main`, `repo#${SCOPE}#octo-org/shared meta`));
   });
 
   it.each(['privatized', 'publicized', 'archived'])('%s: that repository’s metadata is forgotten', async (action) => {
     await h.receive('repository', repositoryEventPayload(h.gh, action, SHARED));
-    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+    expect(await cacheKeys()).toEqual(without(`access#${SCOPE}#octo-org/shared access`, `ref#${SCOPE}#octo-org/shared main`, `repo#${SCOPE}#octo-org/shared meta`));
   });
 
   it('transferred: forgotten under the previous owner too', async () => {
-    await h.services.cache.putMany('repo', [{ key: { host: 'github.com', partition: 'legacy-org/shared', sort: 'meta' }, value: { repo: { owner: 'legacy-org', name: 'shared' }, visibility: 'public', archived: false } }]);
-    expect(await cacheKeys()).toContain('repo#github.com#legacy-org/shared meta');
+    await h.services.cache.putMany('repo', [{ key: { host: SCOPE, partition: 'legacy-org/shared', sort: 'meta' }, value: { repo: { owner: 'legacy-org', name: 'shared' }, visibility: 'public', archived: false } }]);
+    expect(await cacheKeys()).toContain(`repo#${SCOPE}#legacy-org/shared meta`);
     const changes = { owner: { from: { organization: { login: 'legacy-org', id: 77 } } } };
     await h.receive('repository', repositoryEventPayload(h.gh, 'transferred', SHARED, changes));
-    expect(await cacheKeys()).toEqual(without('access#github.com#octo-org/shared access', 'ref#github.com#octo-org/shared main', 'repo#github.com#octo-org/shared meta'));
+    expect(await cacheKeys()).toEqual(without(`access#${SCOPE}#octo-org/shared access`, `ref#${SCOPE}#octo-org/shared main`, `repo#${SCOPE}#octo-org/shared meta`));
   });
 });
 

@@ -226,6 +226,23 @@ describe('resolveCallGraph', () => {
     expect(graph.stats.get(graph.roots[0]!)).toMatchObject({ levels: 2, unique: 1 });
   });
 
+  it('never serves one cache scope (installation) what another one read', async () => {
+    const world = buildWorld({
+      'octo-org/app': { files: { [CI]: caller('octo-org/private-wf/.github/workflows/x.yml@v1') } },
+      'octo-org/private-wf': { visibility: 'private', files: { [wf('x')]: callable() }, tags: { v1: {} } },
+    });
+    world.gh.intercept();
+    const cache = new MemoryCacheStore();
+    const root = { repo: { owner: 'octo-org', name: 'app' }, path: CI, commit: world.commits['octo-org/app']! };
+    const resolveAs = (cacheScope: string) => resolveCallGraph([root], { source: githubSource(), limits: GITHUB_COM_LIMITS, cache, cacheScope });
+    await resolveAs('github.com#1');
+    world.gh.clearLog();
+    await resolveAs('github.com#1');
+    expect(world.gh.count()).toBe(0);
+    await resolveAs('github.com#2');
+    expect(world.gh.graphqlRequests()).toHaveLength(2);
+  });
+
   it('uses the host’s platform limits', () => {
     expect(platformLimitsForHost('github.com')).toEqual(GITHUB_COM_LIMITS);
     expect(platformLimitsForHost('octo.ghe.com')).toEqual(GITHUB_COM_LIMITS);
