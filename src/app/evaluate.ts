@@ -18,7 +18,17 @@ import { PIN_ALL_ACTION } from './pin-all.js';
 import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy, type PolicyReview } from './policy-review.js';
 import { buildSuggestionReview, postSuggestionReview } from './review.js';
 import { touchedLines } from './diff.js';
-import { listComparedFiles, listPullRequestFiles, readWorkflowDirectory, selectRoots, workflowChanges, type ChangedFile } from './workflows.js';
+import {
+  directoryChanges,
+  listComparedFiles,
+  listPullRequestFiles,
+  mergeChanges,
+  readWorkflowDirectory,
+  selectRoots,
+  workflowChanges,
+  type ChangedFile,
+  type WorkflowChanges,
+} from './workflows.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -28,7 +38,8 @@ export interface EvaluationTarget {
   headSha: string;
   baseSha: string;
   /** Absent for merge groups. */
-  pull?: { number: number };
+  /** `changedFiles`: GitHub's count of the pull request's files, to tell when its file list was cut short. */
+  pull?: { number: number; changedFiles?: number };
   /** Present for merge groups: what a re-run needs to evaluate the same change again. */
   mergeGroup?: { base: string; head: string; ref: string };
   /** Identifies the series of evaluations whose newest result must win, e.g. `octo-org/app#7`. */
@@ -107,11 +118,16 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   const files = target.pull
     ? await listPullRequestFiles(octokit, repo, target.pull.number)
     : await listComparedFiles(octokit, repo, target.baseSha, target.headSha);
-  const changes = workflowChanges(files);
-  if (changes.changed.length === 0 && changes.removed.length === 0) return { kind: 'no-workflow-changes', files };
+  // GitHub cuts file lists short (3,000 files for a pull request, 300 for a comparison): then the
+  // workflow directories themselves are compared, which is complete whatever the size of the change.
+  const listComplete = target.pull ? target.pull.changedFiles === undefined || files.length >= target.pull.changedFiles : files.length < COMPARE_FILES_LIMIT;
+  const reference = listComplete ? undefined : target.pull ? await mergeBase(octokit, repo, target) : target.baseSha;
+  const sameHead = target.pull ? await sameHeadChanges(octokit, repo, target) : [];
+  const listed = mergeChanges(workflowChanges(files), ...sameHead);
+  if (listComplete && listed.changed.length === 0 && listed.removed.length === 0) return { kind: 'no-workflow-changes', files };
 
   const [directory, effective] = await Promise.all([
-    readWorkflowDirectory(octokit, repo, target.headSha),
+    readWorkflowDirectory(octokit, repo, target.headSha, reference),
     loadEffectivePolicy({
       source: new GitHubPolicyFiles({ octokit, logger: log }),
       owner: repo.owner,
@@ -122,7 +138,8 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
     }),
   ]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
-  const roots = selectRoots(changes, directory);
+  const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
+  const roots = selectRoots(changes, directory.files);
   if (roots.length === 0) return { kind: 'no-workflow-changes', files };
 
   const run = await runEvaluation({
@@ -137,6 +154,30 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
     logger: log,
   });
   return { kind: 'evaluated', files, effective, run };
+}
+
+/** GitHub's comparison lists at most this many files. */
+const COMPARE_FILES_LIMIT = 300;
+/** Other open pull requests sharing a head commit that are looked at (more is an attack, not a workflow). */
+const MAX_SAME_HEAD_PULLS = 10;
+
+/** Where the pull request's branch left its base: what its file list is relative to. */
+async function mergeBase(octokit: Octokit, repo: RepoId, target: EvaluationTarget): Promise<string> {
+  const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ owner: repo.owner, repo: repo.name, basehead: `${target.baseSha}...${target.headSha}`, per_page: 1 });
+  return data.merge_base_commit.sha;
+}
+
+/**
+ * A check run belongs to a commit, not to a pull request: a second pull request with the same head but
+ * another base (one that already holds a workflow change) must not turn the first one's failure into a
+ * pass. So the workflow changes of every open pull request sharing this head count.
+ */
+async function sameHeadChanges(octokit: Octokit, repo: RepoId, target: EvaluationTarget): Promise<WorkflowChanges[]> {
+  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: repo.owner, repo: repo.name, commit_sha: target.headSha, per_page: 100 });
+  const others = data
+    .filter((pull) => pull.state === 'open' && pull.number !== target.pull?.number && pull.head.sha === target.headSha)
+    .slice(0, MAX_SAME_HEAD_PULLS);
+  return Promise.all(others.map(async (pull) => workflowChanges(await listPullRequestFiles(octokit, repo, pull.number))));
 }
 
 /** Whether this evaluation is still the one whose results count: the newest of its subject, not stopped. */

@@ -420,7 +420,7 @@ const DEFAULT_BRANCH_QUERY = `query WardenDefaultBranch($owner: String!, $name: 
         __typename
         oid
         ... on Commit {
-          workflows: file(path: $workflows) { object { ... on Tree { entries { name type object { ... on Blob { isBinary isTruncated text } } } } } }
+          workflows: file(path: $workflows) { object { ... on Tree { entries { name type oid ...WardenFile } } } }
           policy: file(path: $policy) { ...WardenFile }
         }
       }
@@ -453,20 +453,19 @@ async function readDefaultBranch(context: DryRunContext, repo: RepoId): Promise<
   const target = asRecord(asRecord(repository.defaultBranchRef)?.target);
   if (target?.__typename !== 'Commit' || typeof target.oid !== 'string') return { error: 'its default branch does not point to a commit.' };
   const commit = target.oid;
-  return { commit, workflows: workflowFiles(target.workflows), policyFile: policyFileOf(target.policy, repo, input.config.policyPath, commit) };
+  return { commit, workflows: workflowFiles(target.workflows, repo), policyFile: policyFileOf(target.policy, repo, input.config.policyPath, commit) };
 }
 
-function workflowFiles(directory: unknown): WorkflowFile[] {
+function workflowFiles(directory: unknown, repo: RepoId): WorkflowFile[] {
   const entries = asRecord(asRecord(directory)?.object)?.entries;
   if (!Array.isArray(entries)) return [];
   return entries.flatMap((raw): WorkflowFile[] => {
     const entry = asRecord(raw);
     const path = `.github/workflows/${String(entry?.name)}`;
-    if (entry?.type !== 'blob' || !isWorkflowPath(path)) return [];
-    const blob = asRecord(entry.object);
-    // No text (binary, truncated): the resolver reads the file again and reports why it cannot be used.
-    const readable = blob?.isBinary !== true && blob?.isTruncated !== true && typeof blob?.text === 'string';
-    return [{ path, ...(readable && { text: String(blob.text) }) }];
+    if (entry?.type !== 'blob' || !isWorkflowPath(path) || typeof entry.oid !== 'string') return [];
+    // No usable text (binary, truncated, too large): the resolver reads the file again and reports why.
+    const blob = readBlob(entry, { repo, path });
+    return [{ path, oid: entry.oid, ...('text' in blob && { text: blob.text }) }];
   });
 }
 

@@ -4,6 +4,7 @@ import type { ProbotOctokit } from 'probot';
 import type { RepoId } from '../graph/types.js';
 import { parseWorkflow } from '../workflow/parse.js';
 import { parseUses } from '../workflow/uses.js';
+import { FILE_FRAGMENT, readBlob } from '../source/github.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -64,40 +65,83 @@ function toChangedFile(file: { filename: string; status: string; previous_filena
 
 export interface WorkflowFile {
   path: string;
-  /** Undefined when GitHub gives no text (binary or too large): the resolver then reads and reports it. */
+  /** The blob's id: equal ids, equal contents. */
+  oid: string;
+  /**
+   * Undefined when GitHub gives no usable text (binary, truncated, over the size cap): the resolver then
+   * reads the file itself and reports why it cannot be used.
+   */
   text?: string;
+}
+
+export interface WorkflowDirectory {
+  files: WorkflowFile[];
+  /** Blob ids by path at the reference commit, when one was asked for. */
+  reference?: Map<string, string>;
+}
+
+interface DirectoryEntry {
+  name: string;
+  type: string;
+  oid: string;
+  object?: Record<string, unknown> | null;
 }
 
 interface DirectoryQuery {
   repository: {
-    object: { entries?: { name: string; type: string; object: { text?: string | null } | null }[] } | null;
+    head: { entries?: DirectoryEntry[] } | null;
+    reference?: { entries?: DirectoryEntry[] } | null;
   } | null;
 }
 
-const DIRECTORY_QUERY = `query WardenWorkflows($owner: String!, $name: String!, $expression: String!) {
+const DIRECTORY_QUERY = `query WardenWorkflows($owner: String!, $name: String!, $head: String!, $reference: String!, $withReference: Boolean!) {
   repository(owner: $owner, name: $name) {
-    object(expression: $expression) {
-      ... on Tree { entries { name type object { ... on Blob { text } } } }
-    }
+    head: object(expression: $head) { ... on Tree { entries { name type oid ...WardenFile } } }
+    reference: object(expression: $reference) @include(if: $withReference) { ... on Tree { entries { name type oid } } }
   }
-}`;
+}
+${FILE_FRAGMENT}`;
 
 /**
- * Every workflow file of the repository at a commit, with its text, in one GraphQL request. Read through
- * the base repository, so a fork's head commit is found too.
+ * Every workflow file of the repository at a commit, with its text, in one GraphQL request — and, when
+ * `reference` is given, the blob ids of the workflows at that commit, to tell what changed without a
+ * file list. Read through the base repository, so a fork's head commit is found too.
  */
-export async function readWorkflowDirectory(octokit: Octokit, repo: RepoId, commit: string): Promise<WorkflowFile[]> {
+export async function readWorkflowDirectory(octokit: Octokit, repo: RepoId, commit: string, reference?: string): Promise<WorkflowDirectory> {
   const result = await octokit.graphql<DirectoryQuery>(DIRECTORY_QUERY, {
     owner: repo.owner,
     name: repo.name,
-    expression: `${commit}:.github/workflows`,
+    head: `${commit}:.github/workflows`,
+    reference: `${reference ?? commit}:.github/workflows`,
+    withReference: reference !== undefined,
   });
-  return (result.repository?.object?.entries ?? [])
-    .filter((entry) => entry.type === 'blob' && isWorkflowPath(`.github/workflows/${entry.name}`))
-    .map((entry) => ({
-      path: `.github/workflows/${entry.name}`,
-      ...(typeof entry.object?.text === 'string' && { text: entry.object.text }),
-    }));
+  const workflows = (entries: DirectoryEntry[] | undefined) =>
+    (entries ?? []).filter((entry) => entry.type === 'blob' && isWorkflowPath(`.github/workflows/${entry.name}`));
+  const files = workflows(result.repository?.head?.entries).map((entry) => {
+    const path = `.github/workflows/${entry.name}`;
+    const blob = readBlob(entry.object ? { object: entry.object } : undefined, { repo, path });
+    return { path, oid: entry.oid, ...('text' in blob && { text: blob.text }) };
+  });
+  if (reference === undefined) return { files };
+  return { files, reference: new Map(workflows(result.repository?.reference?.entries).map((entry) => [`.github/workflows/${entry.name}`, entry.oid])) };
+}
+
+/** What changed between the reference directory and the head's, by blob id: complete, however many files the change has. */
+export function directoryChanges(directory: WorkflowDirectory): WorkflowChanges {
+  const reference = directory.reference ?? new Map<string, string>();
+  const present = new Set(directory.files.map((file) => file.path));
+  return {
+    changed: directory.files.filter((file) => reference.get(file.path) !== file.oid).map((file) => file.path),
+    removed: [...reference.keys()].filter((path) => !present.has(path)),
+  };
+}
+
+/** Both sets of changes at once (paths once each). */
+export function mergeChanges(...all: WorkflowChanges[]): WorkflowChanges {
+  return {
+    changed: [...new Set(all.flatMap((changes) => changes.changed))],
+    removed: [...new Set(all.flatMap((changes) => changes.removed))],
+  };
 }
 
 /**

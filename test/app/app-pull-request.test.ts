@@ -115,7 +115,12 @@ describe('what the check says', () => {
     expect(run).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: 'No workflow changes', text: null }, annotations: [] });
     expect(run.output.summary).toBe('### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.');
     // Nothing read beyond the PR's files: no GraphQL, no review.
-    expect(h.gh.requests.map((entry) => entry.route)).toEqual([CHECK_RUNS, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files', CHECK_RUN]);
+    expect(h.gh.requests.map((entry) => entry.route)).toEqual([
+      CHECK_RUNS,
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}/files',
+      'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls',
+      CHECK_RUN,
+    ]);
   });
 
   it('an unpinned external call under the recommended preset: failure, annotated on the uses: line, one review with the pin as a suggestion', async () => {
@@ -232,7 +237,13 @@ describe('what the check says', () => {
     expect(run).toMatchObject({ repo: APP, head_sha: pull.headSha, conclusion: 'failure' });
     expect(run.annotations.map((annotation) => [annotation.path, annotation.start_line])).toEqual([[CI, 4]]);
     const directory = h.gh.requests.find((entry) => entry.graphql?.query.includes('query WardenWorkflows'));
-    expect(directory?.graphql?.variables).toEqual({ owner: 'octo-org', name: 'app', expression: `${pull.headSha}:.github/workflows` });
+    expect(directory?.graphql?.variables).toEqual({
+      owner: 'octo-org',
+      name: 'app',
+      head: `${pull.headSha}:.github/workflows`,
+      reference: `${pull.headSha}:.github/workflows`,
+      withReference: false,
+    });
     const named = h.gh.requests.flatMap((entry) => [entry.path, ...Object.values(entry.graphql?.variables ?? {}).map(String)]);
     expect(named.filter((text) => /contributor/i.test(text))).toEqual([]);
     // Suggestions go to the base repository's pull request; a fork cannot take a commit, so they matter most here.

@@ -136,6 +136,8 @@ class NotFoundError extends Error {}
 
 export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
+  /** Answers of `GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls`, by commit (GitHub's pull request shape). */
+  readonly pullsByCommit = new Map<string, object[]>();
   /** Requests being answered now, and the most seen at once: proves concurrency without timing. */
   inFlight = 0;
   maxInFlight = 0;
@@ -153,6 +155,8 @@ export class FakeGitHub {
     this.route('POST', '/graphql', (context) => this.answerGraphql(context.request));
     this.repoRoute('GET', '', (repo, context) => ({ status: 200, body: restRepo(repo, context.apiBase) }));
     this.repoRoute('GET', '/actions/permissions/access', answerActionsAccess);
+    // Pull requests whose head is a commit (`GET .../commits/{commit_sha}/pulls`): none unless a test says so.
+    this.repoRoute('GET', '/commits/{commit_sha}/pulls', (_repo, context) => ({ status: 200, body: this.pullsByCommit.get(context.params.commit_sha ?? '') ?? [] }));
     this.repoRoute('GET', '/compare/{basehead}', answerCompare);
   }
 
@@ -600,10 +604,14 @@ function expressionView(repo: FakeRepo, expression: string): object | null {
 function treeEntryView(files: Map<string, FakeFile>, path: string): object | null {
   const name = path.split('/').pop() ?? path;
   const file = files.get(path);
-  if (file !== undefined) return { __typename: 'TreeEntry', name, path, type: 'blob', object: blobView(file) };
+  if (file !== undefined) {
+    const object = blobView(file) as { oid: string };
+    return { __typename: 'TreeEntry', name, path, type: 'blob', oid: object.oid, object };
+  }
   const isDirectory = [...files.keys()].some((candidate) => candidate.startsWith(`${path}/`));
   if (!isDirectory) return null;
-  return { __typename: 'TreeEntry', name, path, type: 'tree', object: treeView(files, path) };
+  const object = treeView(files, path) as { oid: string };
+  return { __typename: 'TreeEntry', name, path, type: 'tree', oid: object.oid, object };
 }
 
 /** A directory: its entries directly under `path`, sorted by name as git does. */
