@@ -41,3 +41,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };
 }
+
+/**
+ * Why the server must not start, if it must not: Probot accepts webhooks signed with "development" when
+ * no secret is set, so anyone could forge events. Setup mode (no APP_ID yet) registers the app and writes
+ * a real secret, so only a configured app is checked.
+ */
+export function webhookSecretProblem(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.APP_ID) return undefined;
+  if (!env.WEBHOOK_SECRET) return 'WEBHOOK_SECRET is not set: set it to the GitHub App\'s webhook secret.';
+  if (env.WEBHOOK_SECRET === 'development') return 'WEBHOOK_SECRET is Probot\'s stand-in "development", which anyone can sign with: set the GitHub App\'s webhook secret.';
+  return undefined;
+}

@@ -101,13 +101,16 @@ export function sqsClientConfig(): SQSClientConfig {
   return { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true } };
 }
 
+/** Probot's stand-in when no secret is set: anyone can sign with it. */
+export const PROBOT_DEFAULT_SECRET = 'development';
+
 /** The handler configured from the function's environment: WEBHOOK_SECRET and QUEUE_URL. */
 export function webhookFromEnvironment(env: NodeJS.ProcessEnv): WebhookHandler {
   const log = jsonLogger({ level: env.LOG_LEVEL });
   const { WEBHOOK_SECRET: secret, QUEUE_URL: queueUrl } = env;
-  if (!secret || !queueUrl) {
+  if (!secret || secret === PROBOT_DEFAULT_SECRET || !queueUrl) {
     return async () => {
-      log.error('WEBHOOK_SECRET and QUEUE_URL must be set; refusing every delivery');
+      log.error('WEBHOOK_SECRET (not Probot\'s default "development") and QUEUE_URL must be set; refusing every delivery');
       return answer(500, 'webhook function not configured');
     };
   }

@@ -170,4 +170,11 @@ describe('webhook function configured from its environment', () => {
     const handler = webhookFromEnvironment({ QUEUE_URL: `${sqs.endpoint}/000000000000/deliveries`, LOG_LEVEL: 'fatal' });
     await expect(handler(signed())).resolves.toEqual(json(500, 'webhook function not configured'));
   });
+
+  it('refuses every delivery when the secret is Probot’s stand-in "development", which anyone can sign with', async () => {
+    const queueUrl = sqs.createQueue('development');
+    const handler = webhookFromEnvironment({ WEBHOOK_SECRET: 'development', QUEUE_URL: queueUrl, LOG_LEVEL: 'fatal' });
+    await expect(handler(signed(BODY, { 'x-hub-signature-256': sha256(BODY, 'development') }))).resolves.toEqual(json(500, 'webhook function not configured'));
+    expect(sqs.messages.filter((message) => message.queueUrl === queueUrl)).toEqual([]);
+  });
 });
