@@ -39,7 +39,7 @@ export interface EvaluationTarget {
   baseSha: string;
   /** Absent for merge groups. */
   /** `changedFiles`: GitHub's count of the pull request's files, to tell when its file list was cut short. */
-  pull?: { number: number; changedFiles?: number };
+  pull?: { number: number; changedFiles?: number; fromFork: boolean };
   /** Present for merge groups: what a re-run needs to evaluate the same change again. */
   mergeGroup?: { base: string; head: string; ref: string };
   /** Identifies the series of evaluations whose newest result must win, e.g. `octo-org/app#7`. */
@@ -108,6 +108,7 @@ type CompletedReport = Omit<CheckRunReport, 'conclusion'> & { conclusion: CheckR
 export type Analysis = { files: ChangedFile[] } & (
   | { kind: 'no-workflow-changes' }
   | { kind: 'invalid-policy'; effective: EffectivePolicy }
+  | { kind: 'too-many-workflows'; count: number }
   | { kind: 'evaluated'; effective: EffectivePolicy; run: EvaluationRun }
 );
 
@@ -141,6 +142,7 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
   const roots = selectRoots(changes, directory.files);
   if (roots.length === 0) return { kind: 'no-workflow-changes', files };
+  if (roots.length > MAX_TOP_LEVEL_FILES) return { kind: 'too-many-workflows', count: roots.length, files };
 
   const run = await runEvaluation({
     roots: roots.map((file) => ({ repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
@@ -156,6 +158,11 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   return { kind: 'evaluated', files, effective, run };
 }
 
+/**
+ * Top-level files one evaluation takes on. Each may reach 50 reusable workflows, so this bounds the
+ * GitHub requests a single push can cost the installation; more fails closed with the reason.
+ */
+export const MAX_TOP_LEVEL_FILES = 100;
 /** GitHub's comparison lists at most this many files. */
 const COMPARE_FILES_LIMIT = 300;
 /** Other open pull requests sharing a head commit that are looked at (more is an attack, not a workflow). */
@@ -197,6 +204,10 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
   const { log, services } = environment;
   if (analysis.kind === 'no-workflow-changes') return { report: renderNoWorkflowChanges(), pinnable: false };
   if (analysis.kind === 'invalid-policy') return { report: invalidPolicyReport(analysis.effective), pinnable: false };
+  if (analysis.kind === 'too-many-workflows') {
+    const reason = `This change reaches ${analysis.count} workflow files; the app evaluates at most ${MAX_TOP_LEVEL_FILES} at once, so nothing was approved.`;
+    return { report: renderFailure({ reason, detail: 'Split the change into smaller pull requests.' }), pinnable: false };
+  }
   const { run, effective, files } = analysis;
   // A superseded evaluation's result is dropped: the refs it saw and its suggestions (for an older head) are too.
   const latest = await current();
@@ -248,6 +259,7 @@ async function withPolicyReview(environment: EvaluationEnvironment, target: Eval
     now: services.now(),
     log,
     budget: { ...DEFAULT_REVIEW_BUDGET, timeMs: Math.floor(services.config.evaluationTimeoutMs / 2) },
+    ...(target.pull?.fromFork && { dryRunDeclined: 'A pull request from a fork gets the validation only: the dry run would tell its author about repositories they may not see.' }),
   });
   const annotations = review.diagnostics.map((diagnostic) => ({
     path,

@@ -9,6 +9,13 @@ import { pullRequestTarget } from './targets.js';
 const PIN_HEADING = '### Pin all';
 const SEPARATOR = '\n\n---\n\n';
 
+/** Why there is nothing to pin when the pull request could not be evaluated. */
+const NOT_EVALUATED = {
+  'invalid-policy': 'The workflow policy is invalid; fix it first.',
+  'no-workflow-changes': 'This pull request no longer changes any workflow.',
+  'too-many-workflows': 'This pull request reaches too many workflow files to evaluate.',
+} as const;
+
 export interface PinRequest {
   repository: RepoMetadata;
   pullNumber: number;
@@ -31,7 +38,7 @@ export async function applyPins(environment: EvaluationEnvironment, request: Pin
           message: 'Pin reusable workflows to commit SHAs\n\nRequested from the Workflow policy check run.',
           logger: log,
         })
-      : { kind: 'failed', reason: analysis.kind === 'invalid-policy' ? 'The workflow policy is invalid; fix it first.' : 'This pull request no longer changes any workflow.' };
+      : { kind: 'failed', reason: NOT_EVALUATED[analysis.kind] };
   log.info({ pull: request.pullNumber, result: result.kind }, 'pin-all requested');
   const { data: run } = await octokit.rest.checks.get({ owner, repo: name, check_run_id: request.checkRunId });
   await octokit.rest.checks.update({

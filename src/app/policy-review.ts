@@ -69,6 +69,11 @@ export interface ReviewProposedPolicyInput {
   now: Date;
   log: Logger;
   budget?: PolicyReviewBudget;
+  /**
+   * Why no dry run is made, when none may be: a dry run answers questions about every repository of the
+   * installation (private ones included), so it is not run for whoever may not ask them.
+   */
+  dryRunDeclined?: string;
 }
 
 export interface RepositoryDryRun {
@@ -135,6 +140,7 @@ export async function reviewProposedPolicy(input: ReviewProposedPolicyInput): Pr
   try {
     diagnostics = compilePolicyFile(proposed.text, proposed.path).diagnostics;
     if (diagnostics.length > 0) return { ...review, diagnostics };
+    if (input.dryRunDeclined !== undefined) return { ...review, diagnostics, error: input.dryRunDeclined };
     return { ...review, diagnostics, ...(await dryRun(input)) };
   } catch (error) {
     log.error({ err: error }, 'policy review failed');

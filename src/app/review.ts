@@ -67,7 +67,7 @@ export function buildSuggestionReview(input: SuggestionReviewInput): SuggestionR
   const skipped: SkippedSuggestion[] = [];
   const kept: Candidate[] = [];
   const rootPaths = new Set(input.rootPaths);
-  for (const candidate of pinsFirst(candidates(input.graph, input.findings))) {
+  for (const candidate of pinsFirst(candidates(input.graph, input.findings, input.touched))) {
     const reason = skipReason(input, rootPaths, candidate, kept);
     if (reason === undefined) kept.push(candidate);
     else skipped.push({ finding: candidate.finding, edit: candidate.edit, reason });
@@ -82,12 +82,19 @@ export function buildSuggestionReview(input: SuggestionReviewInput): SuggestionR
  */
 export const MAX_SUGGESTIONS = 50;
 
-/** Findings whose fix has a proved whole-line edit, among those whose fix belongs to a top-level file. */
-function candidates(graph: CallGraph, findings: readonly Finding[]): Candidate[] {
+/**
+ * Findings whose fix has a proved whole-line edit, among those whose fix is in a job of a top-level file
+ * that the pull request touched (so the cap counts only suggestions that can be posted).
+ */
+function candidates(graph: CallGraph, findings: readonly Finding[], touched: TouchedLines): Candidate[] {
   const found: Candidate[] = [];
   for (const finding of findings) {
     const fix = finding.fix;
-    if (found.length >= MAX_SUGGESTIONS || fix === undefined || !('node' in fix) || !graph.roots.includes(fix.node)) continue;
+    if (found.length >= MAX_SUGGESTIONS || fix === undefined || !('jobId' in fix) || !graph.roots.includes(fix.node)) continue;
+    const node = graph.nodes.get(fix.node);
+    const job = node?.workflow?.jobs.find((candidate) => candidate.id === fix.jobId);
+    const lines = node && touched.get(node.address.path);
+    if (!job || !lines || ![...lines].some((line) => line >= job.range.start.line && line <= job.range.end.line)) continue;
     const rendered = renderFix(graph, fix);
     if (rendered.edit !== undefined) found.push({ finding, rendered, edit: rendered.edit });
   }

@@ -27,12 +27,19 @@ export function repositoryMetadata(repository: RepositoryPayload): RepoMetadata 
   };
 }
 
-export function pullRequestTarget(metadata: RepoMetadata, pull: { number: number; changed_files?: number; head: { sha: string }; base: { sha: string } }): EvaluationTarget {
+export function pullRequestTarget(
+  metadata: RepoMetadata,
+  pull: { number: number; changed_files?: number; head: { sha: string; repo: { full_name: string } | null }; base: { sha: string } },
+): EvaluationTarget {
   return {
     repository: metadata,
     headSha: pull.head.sha,
     baseSha: pull.base.sha,
-    pull: { number: pull.number, ...(pull.changed_files !== undefined && { changedFiles: pull.changed_files }) },
+    pull: {
+      number: pull.number,
+      fromFork: pull.head.repo?.full_name.toLowerCase() !== repoKey(metadata.repo),
+      ...(pull.changed_files !== undefined && { changedFiles: pull.changed_files }),
+    },
     subject: `${repoKey(metadata.repo)}#${pull.number}`,
   };
 }

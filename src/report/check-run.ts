@@ -77,10 +77,14 @@ export const CHECK_RUN_LIMITS = {
   message: 64_000,
   rawDetails: 64_000,
   annotationsPerRequest: 50,
+  /**
+   * Annotations per check run: not GitHub's limit but ours, so a hostile change cannot cost hundreds of
+   * update requests (10 at 50 each). The rest stay in the findings table and the details.
+   */
+  annotations: 500,
 } as const;
 
 const SHORT_SHA_LENGTH = 7;
-/** `1,234`: one formatter, since `toLocaleString` builds one per call. */
 /** Thousands separators (`1,200`); built on first use, since building a formatter costs the Lambda's cold start. */
 let numberFormat: Intl.NumberFormat | undefined;
 function formatNumber(value: number): string {
@@ -136,13 +140,19 @@ export function renderCheckRun(input: CheckRunInput): CheckRunReport {
       { items: [`**Policy:** ${md(input.policy.description)}`] },
       ...exceptionBlocks(graph, redactor, evaluation),
       ...movedRefBlocks(redactor, input.movedRefs ?? []),
-      ...listBlock('Notes', (input.notes ?? []).map((note) => md(redactor.scrub(note)))),
+      ...listBlock('Notes', [
+        ...(input.notes ?? []).map((note) => md(redactor.scrub(note))),
+        ...(rendered.length > CHECK_RUN_LIMITS.annotations
+          ? [`Only the first ${formatNumber(CHECK_RUN_LIMITS.annotations)} of ${formatNumber(rendered.length)} findings are annotated on their lines; the others are listed here and in the details.`]
+          : []),
+      ]),
     ],
     CHECK_RUN_LIMITS.summary,
     'the summary',
   );
   const text = rendered.length === 0 ? undefined : detailsText(rendered);
-  const report: CheckRunReport = { conclusion: evaluation.conclusion, title, summary, annotations: rendered.map(annotationOf) };
+  const annotations = rendered.slice(0, CHECK_RUN_LIMITS.annotations).map(annotationOf);
+  const report: CheckRunReport = { conclusion: evaluation.conclusion, title, summary, annotations };
   return scrubReport(redactor, evaluation, text === undefined ? report : { ...report, text });
 }
 

@@ -188,10 +188,8 @@ describe('buildSuggestionReview', () => {
       { path: CI, line: 12, side: 'RIGHT', body: b.pinLint },
       { path: CI, line: 16, side: 'RIGHT', start_line: 15, start_side: 'RIGHT', body: b.removeKeys },
     ]);
-    expect(review.skipped.map((skip) => [skip.finding, skip.reason, skip.edit.startLine, skip.edit.endLine])).toEqual([
-      [f.pinBuild, 'unchanged-lines', 5, 5],
-      [f.permissions, 'overlap', 9, 9],
-    ]);
+    // The build job is not in the diff at all: its pin is not even a candidate (the cap counts only postable ones).
+    expect(review.skipped.map((skip) => [skip.finding, skip.reason, skip.edit.startLine, skip.edit.endLine])).toEqual([[f.permissions, 'overlap', 9, 9]]);
   });
 
   it('offers the insertion once the pin no longer competes for its anchor line', async () => {
@@ -223,9 +221,13 @@ describe('buildSuggestionReview', () => {
     const onBuild = finding('permissions', 'build.yml needs more.', { kind: 'job-permissions', node: s.ci, jobId: 'build', permissions: { contents: 'read' } });
     const review = buildSuggestionReview({ graph: s.graph, findings: [onBuild, f.pinLint], touched: touchedLines(FILES), rootPaths: [] });
     expect(review.comments).toEqual([]);
-    expect(review.skipped.map((skip) => skip.reason)).toEqual(['not-in-pull-request', 'not-in-pull-request']);
-    const inPr = buildSuggestionReview({ graph: s.graph, findings: [onBuild], touched: touchedLines(FILES), rootPaths: [CI] });
+    expect(review.skipped.map((skip) => skip.reason)).toEqual(['not-in-pull-request']);
+    // The PR wrote only the build job's `target: linux` line (7): the job is in the diff, its anchor line 5 is not.
+    const touched = new Map([[CI, new Set([7])]]);
+    const inPr = buildSuggestionReview({ graph: s.graph, findings: [onBuild], touched, rootPaths: [CI] });
     expect(inPr.skipped.map((skip) => [skip.reason, skip.edit.startLine])).toEqual([['unchanged-lines', 5]]);
+    // A job the PR did not touch at all is not even considered.
+    expect(buildSuggestionReview({ graph: s.graph, findings: [onBuild], touched: touchedLines(FILES), rootPaths: [CI] }).skipped).toEqual([]);
   });
 
   it('keeps fixes naming a repository the readers may not see out of a public review', async () => {
