@@ -30,6 +30,8 @@ interface Wanted {
   commits: Set<string>;
   /** Tags named by `# vX` comments. */
   tags: Set<string>;
+  /** Per commit of `commits`, the tags its calls' comments name: the source compares those first after the default branch. */
+  commentTags: Map<string, Set<string>>;
 }
 
 /** What the cache already knows of one repository. */
@@ -92,13 +94,21 @@ function wantedRefFacts(graph: CallGraph, policy: Policy): Map<string, Wanted> {
     const key = repoKey(repo);
     const metadata = graph.repos.get(key);
     if (metadata && 'kind' in metadata) continue;
-    const want = wanted.get(key) ?? { repo, commits: new Set<string>(), tags: new Set<string>(), ...(metadata?.defaultBranch !== undefined && { defaultBranch: metadata.defaultBranch }) };
+    const want = wanted.get(key) ?? newWanted(repo, metadata?.defaultBranch);
     wanted.set(key, want);
+    const comment = edge.uses.versionComment;
+    if (comment !== undefined) want.tags.add(comment);
     // A commit that does not exist is the `resolution` rule's finding; comparing it would only fail.
-    if (pinning.verify && ref.refKind === 'sha' && edge.error?.kind !== 'commit-not-found') want.commits.add(ref.ref.toLowerCase());
-    if (edge.uses.versionComment !== undefined) want.tags.add(edge.uses.versionComment);
+    if (!pinning.verify || ref.refKind !== 'sha' || edge.error?.kind === 'commit-not-found') continue;
+    const commit = ref.ref.toLowerCase();
+    want.commits.add(commit);
+    if (comment !== undefined) want.commentTags.set(commit, new Set([...(want.commentTags.get(commit) ?? []), comment]));
   }
   return wanted;
+}
+
+function newWanted(repo: RepoId, defaultBranch: string | undefined): Wanted {
+  return { repo, commits: new Set(), tags: new Set(), commentTags: new Map(), ...(defaultBranch !== undefined && { defaultBranch }) };
 }
 
 /** `external`: the callee's owner differs from the owner of the workflow that makes the call. */
@@ -117,14 +127,20 @@ function servedFromCache(want: Wanted, known: Known): RefFacts | undefined {
   return { tagsByCommit: new Map(Object.entries(known.tags)), reachable: known.reachable };
 }
 
-/** Asks only about commits the cache could not decide; the tags come with every answer. */
+/** Asks only about commits the cache could not decide, with their commented tags; the tags come with every answer. */
 function requestFor(want: Wanted, known: Known | undefined): RefFactsRequest {
   const commits = [...want.commits].filter((commit) => !known?.reachable.has(commit));
+  const commentTags = new Map<string, string[]>();
+  for (const commit of commits) {
+    const tags = want.commentTags.get(commit);
+    if (tags) commentTags.set(commit, [...tags]);
+  }
   return {
     repo: want.repo,
     commits,
     ...(want.tags.size > 0 && { tags: [...want.tags] }),
     ...(want.defaultBranch !== undefined && { defaultBranch: want.defaultBranch }),
+    ...(commentTags.size > 0 && { commentTags }),
   };
 }
 

@@ -125,6 +125,11 @@ function checkNamedRef(context: PinningContext, call: Call): void {
   context.report({ ...call.shared, message, ...(fix && { fix }) });
 }
 
+/**
+ * A pin passes only once its commit is shown reachable: unreachable is an impostor, and unknown (not decided
+ * within the compare budget, or no facts at all because GitHub failed) is reported at the rule's severity too, so
+ * the check fails closed rather than letting an impostor through as a warning (a neutral check passes).
+ */
 function verifyCommit(context: PinningContext, call: Call): void {
   const { reference } = call;
   const facts = factsOf(context, reference);
@@ -136,11 +141,15 @@ function verifyCommit(context: PinningContext, call: Call): void {
       message: `${call.name} pins a commit that is not reachable from any branch or tag of ${repo}: it can be an impostor commit from a fork, which GitHub serves under the parent repository's name too.`,
     });
   } else if (reachable === undefined && !call.visit.edge.error) {
-    // An unreadable callee is already a resolution error; a second finding would only repeat it.
+    // An unreadable callee is already a resolution error (always an error); a second finding would only repeat it.
+    const unknown = facts
+      ? `whether its commit is reachable from a branch or tag of ${repo} could not be decided`
+      : `the branches and tags of ${repo} could not be read from GitHub`;
     context.report({
       ...call.shared,
-      severity: 'warning',
-      message: `${call.name} could not be verified: whether its commit is reachable from a branch or tag of ${repo} is unknown, so an impostor commit from a fork cannot be ruled out.`,
+      message:
+        `${call.name} could not be verified: ${unknown}, so an impostor commit from a fork cannot be ruled out. ` +
+        `Pin a commit on the default branch of ${repo} or one a tag points at, or re-run the check if GitHub failed.`,
     });
   }
   if (facts) checkVersionComment(context, call, facts);
@@ -172,9 +181,13 @@ export const PinningRule: Rule<'pinning'> = {
       'and SHAs but not branches; `any` accepts every ref. `scope: external` checks only calls into another owner ' +
       'than that of the calling workflow, `all` every remote call; ./ and $/ calls run at the caller\'s own commit ' +
       'and are always pinned. A tag or branch can be moved to other code, and a re-run of all jobs runs whatever ' +
-      'it points to then. With `verify`, a pinned commit must be reachable from a branch or tag of the repository ' +
+      'it points to then. With `verify`, a pinned commit must be shown reachable from a branch or tag of the repository ' +
       'it is called through (a commit pushed to a fork is served under the parent\'s name too), and a trailing ' +
-      'version comment must name a tag at that commit. The fix is the exact pinned line: the commit the ref ' +
+      'version comment must name a tag at that commit. A pin that cannot be shown reachable is reported at the ' +
+      'rule\'s severity whether it was found unreachable or could not be checked (GitHub failed, or no ref compared ' +
+      'within the limit contains it): the check fails closed. A commit a branch or tag points at is verified at once, ' +
+      'and one in the default branch\'s history or in the commented tag\'s with one or two compares; re-run the ' +
+      'check when GitHub failed. The fix is the exact pinned line: the commit the ref ' +
       'resolves to (annotated tags peeled) with its most specific tag as the comment.',
     fixable: true,
   },

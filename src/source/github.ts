@@ -39,7 +39,7 @@ export interface GitHubSourceOptions {
   concurrency?: number;
   /** Deadline per request, retries by Octokit's plugins included. */
   timeoutMs?: number;
-  /** Compares spent at most on one commit's reachability (default branch first, then other branches, then recent tags). */
+  /** Compares spent at most on one commit's reachability (default branch first, then its commented tags and their neighbours, then other refs). */
   maxComparesPerCommit?: number;
   /** Compares spent at most by one `fetchRefFacts` call; commits left over stay unknown. */
   maxCompares?: number;
@@ -133,13 +133,12 @@ export class GitHubSource implements WorkflowSource {
 
   /** Whether each requested commit is reachable; commits no compare within the budget could decide are left out. */
   private async reachability(request: RefFactsRequest, listing: RefListing, budget: CompareBudget): Promise<Map<string, boolean>> {
-    // Most commits are in the default branch's history, so its head goes first; tags last, as most are in it too.
-    const bases = [...new Set([...listing.heads, ...listing.tags.map((tag) => tag.commit)])];
-    const tips = new Set(bases);
+    const tips = new Set([...listing.heads, ...listing.tags.map((tag) => tag.commit)]);
     const commits = [...new Set(request.commits.map((sha) => sha.toLowerCase()))].filter((sha) => FULL_SHA.test(sha));
     const answers = await Promise.all(
       commits.map(async (commit) => {
-        const reachable = tips.has(commit) || (await this.reachableByCompare(request.repo, commit, bases, listing.complete, budget));
+        const rounds = compareRounds(listing, request.commentTags?.get(commit) ?? []);
+        const reachable = tips.has(commit) || (await this.reachableByCompare(request.repo, commit, rounds, tips.size, listing.complete, budget));
         return [commit, reachable] as const;
       }),
     );
@@ -147,25 +146,27 @@ export class GitHubSource implements WorkflowSource {
   }
 
   /**
-   * Compares the commit with the refs' commits, the first alone (usually the default branch: one request
-   * settles most commits) and the rest of the per-commit budget at once. False only when every branch and tag
-   * was listed and compared: an impostor commit, served through the repository's name from a fork.
+   * Compares the commit with the refs' commits round by round (see `compareRounds`), each round at once, stopping
+   * at the first that contains it, within the per-commit budget. False only when every branch and tag was listed
+   * and compared: an impostor commit, served through the repository's name from a fork.
    */
   private async reachableByCompare(
     repo: RepoId,
     commit: string,
-    bases: string[],
+    rounds: string[][],
+    refCommits: number,
     complete: boolean,
     budget: CompareBudget,
   ): Promise<boolean | undefined> {
-    const allowed = bases.slice(0, this.maxComparesPerCommit);
-    const [first, ...rest] = allowed;
-    if (first === undefined) return complete && bases.length === 0 ? false : undefined;
-    const firstAnswer = await this.compare(repo, first, commit, budget);
-    if (firstAnswer === true) return true;
-    const answers = [firstAnswer, ...(await Promise.all(rest.map((base) => this.compare(repo, base, commit, budget))))];
-    if (answers.includes(true)) return true;
-    return complete && allowed.length === bases.length && answers.every((answer) => answer === false) ? false : undefined;
+    let allowed = this.maxComparesPerCommit;
+    const answers: (boolean | undefined)[] = [];
+    for (const round of rounds) {
+      const bases = round.slice(0, allowed);
+      allowed -= bases.length;
+      answers.push(...(await Promise.all(bases.map((base) => this.compare(repo, base, commit, budget)))));
+      if (answers.includes(true)) return true;
+    }
+    return complete && answers.length === refCommits && answers.every((answer) => answer === false) ? false : undefined;
   }
 
   /** Whether `head` is in `base`'s history: `behind` or `identical` from head's point of view. */
@@ -639,18 +640,41 @@ function mergeRefFactsRequests(requests: RefFactsRequest[]): RefFactsRequest[] {
     const key = repoKey(request.repo);
     const known = merged.get(key);
     const commits = [...new Set([...(known?.commits ?? []), ...request.commits.map((sha) => sha.toLowerCase())])];
-    const tags = [...new Set([...(known?.tags ?? []), ...(request.tags ?? [])])].slice(0, MAX_TAG_LOOKUPS);
+    const commentTags = mergeCommentTags(known?.commentTags, request.commentTags);
+    // Commented tags are looked up by name too, so they count whatever the number of tags.
+    const named = [...(known?.tags ?? []), ...(request.tags ?? []), ...[...commentTags.values()].flat()];
+    const tags = [...new Set(named)].slice(0, MAX_TAG_LOOKUPS);
     const defaultBranch = known?.defaultBranch ?? request.defaultBranch;
-    merged.set(key, { repo: known?.repo ?? request.repo, commits, ...(tags.length > 0 && { tags }), ...(defaultBranch !== undefined && { defaultBranch }) });
+    merged.set(key, {
+      repo: known?.repo ?? request.repo,
+      commits,
+      ...(tags.length > 0 && { tags }),
+      ...(defaultBranch !== undefined && { defaultBranch }),
+      ...(commentTags.size > 0 && { commentTags }),
+    });
   }
   return [...merged.values()];
 }
 
+/** Commented tags by lower-case commit, from two requests for one repository. */
+function mergeCommentTags(...maps: (Map<string, string[]> | undefined)[]): Map<string, string[]> {
+  const merged = new Map<string, string[]>();
+  for (const [commit, tags] of maps.flatMap((map) => [...(map ?? [])])) {
+    const key = commit.toLowerCase();
+    merged.set(key, [...new Set([...(merged.get(key) ?? []), ...tags])]);
+  }
+  return merged;
+}
+
 interface RefListing {
+  /** The default branch's head commit, when GitHub named one. */
+  defaultHead?: string;
   /** Branch head commits, the default branch's first. */
   heads: string[];
   /** Tags and the commits they point at: the most recent first, then those looked up by name. */
   tags: { name: string; commit: string }[];
+  /** How many of `tags` are the most recent ones, in order of commit date, newest first. */
+  recentTags: number;
   /** Every branch and tag was listed: no page was left out. */
   complete: boolean;
 }
@@ -672,9 +696,49 @@ function refListing(answer: GraphqlAnswer & { plan: RefsQuery }, plan: RefsRepoP
   const headPage = asRecord(node.heads);
   const defaultHead = peeledRef(node.d)?.commit;
   const heads = [...(defaultHead === undefined ? [] : [defaultHead]), ...refNodes(headPage).map((ref) => ref.commit)];
-  const tags = [...refNodes(tagPage), ...plan.tagLookups.flatMap((tag) => peeledRef(node[tag.alias]) ?? [])];
+  const recent = refNodes(tagPage);
+  const tags = [...recent, ...plan.tagLookups.flatMap((tag) => peeledRef(node[tag.alias]) ?? [])];
   const complete = tagPage !== undefined && headPage !== undefined && !hasNextPage(tagPage) && !hasNextPage(headPage);
-  return { heads: [...new Set(heads)], tags, complete };
+  return { ...(defaultHead !== undefined && { defaultHead }), heads: [...new Set(heads)], tags, recentTags: recent.length, complete };
+}
+
+/** Recent tags on each side of a commented tag that are compared with a pin, when the per-commit budget allows. */
+const NEIGHBOUR_TAGS = 2;
+
+/**
+ * The order a pinned commit is compared in, by how likely each ref is to contain it, in rounds (a round's compares
+ * are sent at once, and a round only when the ones before did not prove the commit): the default branch's head
+ * (most pins are in its history); the tags its version comments name; the recent tags next to those by commit
+ * date, the newer first (a pin whose comment was not updated is usually in the next release); then every other
+ * branch head and tag. Each ref commit appears once.
+ */
+function compareRounds(listing: RefListing, commentTags: readonly string[]): string[][] {
+  const seen = new Set<string>();
+  const fresh = (commits: readonly string[]): string[] => {
+    const unseen = [...new Set(commits)].filter((commit) => !seen.has(commit));
+    for (const commit of unseen) seen.add(commit);
+    return unseen;
+  };
+  const commented = commentTags.flatMap((name) => listing.tags.find((tag) => tag.name === name)?.commit ?? []);
+  const rounds = [
+    fresh(listing.defaultHead === undefined ? [] : [listing.defaultHead]),
+    fresh(commented),
+    fresh(commented.flatMap((commit) => recentNeighbours(listing, commit))),
+    fresh([...listing.heads, ...listing.tags.map((tag) => tag.commit)]),
+  ];
+  return rounds.filter((round) => round.length > 0);
+}
+
+/** The commits of the recent tags nearest to `commit`'s among them (by distinct commit, newer first). */
+function recentNeighbours(listing: RefListing, commit: string): string[] {
+  const recent = [...new Set(listing.tags.slice(0, listing.recentTags).map((tag) => tag.commit))];
+  const at = recent.indexOf(commit);
+  if (at < 0) return [];
+  const near: string[] = [];
+  for (let distance = 1; distance <= NEIGHBOUR_TAGS; distance++) {
+    near.push(...[recent[at - distance], recent[at + distance]].filter((each): each is string => each !== undefined));
+  }
+  return near;
 }
 
 function refNodes(page: Record<string, unknown> | undefined): { name: string; commit: string }[] {
@@ -823,10 +887,11 @@ export function parseFullName(value: unknown): RepoId | undefined {
   return owner && name && rest.length === 0 ? { owner, name } : undefined;
 }
 
+/** Anything but GitHub's explicit PUBLIC counts as private: a name or content is never shown by mistake. */
 function visibilityOf(value: unknown): Visibility {
-  if (value === 'PRIVATE') return 'private';
+  if (value === 'PUBLIC') return 'public';
   if (value === 'INTERNAL') return 'internal';
-  return 'public';
+  return 'private';
 }
 
 export function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -43,6 +43,11 @@ export interface RefFactsRequest {
    * so checking a comment never depends on how many tags the repository has.
    */
   tags?: string[];
+  /**
+   * Per commit of `commits` (lower case), the tags its calls' `# v1.2.3` comments name: after the default branch,
+   * a commit is compared with those tags and the tags listed next to them, so most pins are proven in few compares.
+   */
+  commentTags?: Map<string, string[]>;
 }
 
 /** Online facts some rules need (pinning's `verify`, most specific tag of a pin), gathered before rules run. */

@@ -5,7 +5,7 @@ import { gatherRefFacts } from '../../src/engine/facts.js';
 import type { CallGraph } from '../../src/graph/types.js';
 import type { Logger } from '../../src/log.js';
 import type { Policy } from '../../src/policy/types.js';
-import type { WorkflowSource } from '../../src/source/port.js';
+import type { RefFactsRequest, WorkflowSource } from '../../src/source/port.js';
 import { FakeGitHub, githubSchema } from '../support/fake-github.js';
 import { githubSource, resolveWorld } from '../support/graph.js';
 import { policyFrom } from '../support/policy.js';
@@ -115,6 +115,31 @@ describe('gatherRefFacts', () => {
     // c2: main's head contains it. The impostor: neither main (c3) nor the other tagged commit (c1) does.
     expect(compares(s.gh)).toEqual([`${s.c3}...${s.c2}`, `${s.c3}...${s.impostor}`, `${s.c1}...${s.impostor}`]);
     expect(s.gh.count()).toBe(4);
+  });
+
+  it('asks about each pinned commit with the tags its version comments name, except commits the cache decided', async () => {
+    const s = await scenario();
+    const asked: RefFactsRequest[][] = [];
+    const recording: WorkflowSource = {
+      host: 'github.com',
+      fetchLevel: () => Promise.reject(new Error('not used')),
+      fetchActionsAccess: () => Promise.reject(new Error('not used')),
+      fetchRefFacts: (requests) => {
+        asked.push(requests);
+        return Promise.resolve(new Map());
+      },
+    };
+    const policy = policyFrom('version: 1\nextends: recommended\n');
+    const shared = { owner: 'octo-org', name: 'shared' };
+    await gatherRefFacts({ graph: s.graph, policy, source: recording });
+    const cache = new MemoryCacheStore();
+    await cache.putMany('reachable', [{ key: { host: 'github.com', partition: 'octo-org/shared', sort: s.c2 }, value: true }]);
+    await gatherRefFacts({ graph: s.graph, policy, source: recording, cache });
+
+    expect(asked).toEqual([
+      [{ repo: shared, commits: [s.c2, s.impostor], tags: ['v1.0.0'], defaultBranch: 'main', commentTags: new Map([[s.c2, ['v1.0.0']]]) }],
+      [{ repo: shared, commits: [s.impostor], tags: ['v1.0.0'], defaultBranch: 'main' }],
+    ]);
   });
 
   it.each([

@@ -141,7 +141,8 @@ describe('loadWardenProbot', () => {
     // The DynamoDB client reads the SDK's own variables, as on Lambda.
     Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
     try {
-      const key = { pk: 'ref#github.example.com#octo-org/app', sk: 'main' };
+      // Cache keys carry the installation (1, in the push below).
+      const key = { pk: 'ref#github.example.com#1#octo-org/app', sk: 'main' };
       await dynamo.doc.send(new PutCommand({ TableName: dynamo.tableName, Item: { ...key, ttl: Math.floor(Date.now() / 1000) + 3600, v: '"0123"' } }));
       const probot = await loadWardenProbot(env());
       const handler = createWorkerHandler(async () => probot, jsonLogger({ write: () => undefined }));

@@ -491,3 +491,165 @@ describe('PermissionsRule', () => {
     ]);
   });
 });
+
+// ---- Hostile graphs: the rule's work and output stay bounded -----------------------------------------
+
+/** `custom-01`, `custom-02`…: scope names GitHub does not know, compared as written. */
+const custom = (index: number): string => `custom-${String(index).padStart(2, '0')}`;
+const numbered = <T>(count: number, name: (index: number) => T): T[] => Array.from({ length: count }, (_, index) => name(index + 1));
+/** A `permissions:` block giving every scope of `scopes` write, but `low` read. */
+const allWriteBut = (scopes: readonly string[], low: string): string =>
+  `permissions:\n${scopes.map((scope) => `  ${scope}: ${scope === low ? 'read' : 'write'}\n`).join('')}`;
+/** Room for the long graphs below: GitHub's own limits are the `platform-limits` rule's business. */
+const ROOMY = { maxLevels: 60, maxUnique: 60 };
+const w = (index: number): string => `w${String(index).padStart(2, '0')}`;
+const x = (level: number, side: string): string => `${side}${String(level).padStart(2, '0')}`;
+
+/**
+ * ci.yml (write-all) → w01 → w02 → … → w{length}, all `./` calls. Every workflow calls the next twice: job `wide`
+ * grants write-all, job `narrow` every custom scope at write but its own at read; and every workflow but the first
+ * asks for the previous one's scope at write. 2^(k-1) different grants reach w{k}: a walk per (workflow, grant) is
+ * exponential. A grant only differs from another below a job that asks for more than it is given, so every
+ * call below w01's is reported (its callee's jobs ask for write) except w01's `wide` and w39's `wide`: 76 calls.
+ */
+function hostileChain(length: number): Record<string, RepoSpec> {
+  const scopes = numbered(length, custom);
+  const files: Record<string, string> = { [CI]: workflow('on: push\n', { call: `permissions: write-all\nuses: ./.github/workflows/${w(1)}.yml\n` }) };
+  for (let index = 1; index <= length; index++) {
+    const next = `uses: ./.github/workflows/${w(index + 1)}.yml\n`;
+    files[wf(w(index))] = workflow('on: workflow_call\n', {
+      ...(index > 1 && { ask: `permissions:\n  ${custom(index - 1)}: write\n${RUN}` }),
+      ...(index < length && { wide: `permissions: write-all\n${next}`, narrow: `${allWriteBut(scopes, custom(index))}${next}` }),
+    });
+  }
+  return { 'octo-org/app': { files } };
+}
+
+/**
+ * A lattice of `levels` levels of two workflows, x{k} and y{k}; ci.yml calls x01 and y01 with write-all, and each
+ * workflow calls both of the next level, job `tox` or `toy` granting every scope at write but its own
+ * (`lvl-{k}-{from}{to}`) at read: 4^(k-1) chains reach each workflow of level k. x{k} asks for `lvl-{k-1}-xx`, y{k}
+ * for `lvl-{k-1}-yy`, and the last x also for `lvl-01-xy`, which only x01's `toy` narrows. Every call between two
+ * levels that both call on is reported (the callee's calling jobs ask for write); into the last level, the x → x
+ * and y → y calls, and y → x too, since every chain to y11 passes through a narrowed `lvl-01-xy`: 43 calls.
+ */
+function diamondLattice(levels: number): Record<string, RepoSpec> {
+  const scope = (level: number, from: string, to: string): string => `lvl-${String(level).padStart(2, '0')}-${from}${to}`;
+  const scopes = Array.from({ length: levels - 1 }, (_, index) => ['xx', 'xy', 'yx', 'yy'].map(([from = '', to = '']) => scope(index + 1, from, to))).flat();
+  const root = (side: string): string => `permissions: write-all\nuses: ./.github/workflows/${x(1, side)}.yml\n`;
+  const files: Record<string, string> = { [CI]: workflow('on: push\n', { x: root('x'), y: root('y') }) };
+  for (let level = 1; level <= levels; level++) {
+    for (const side of ['x', 'y']) {
+      const asks = level > 1 ? [scope(level - 1, side, side), ...(level === levels && side === 'x' ? [scope(1, 'x', 'y')] : [])] : [];
+      const call = (to: string): string => `${allWriteBut(scopes, scope(level, side, to))}uses: ./.github/workflows/${x(level + 1, to)}.yml\n`;
+      files[wf(x(level, side))] = workflow('on: workflow_call\n', {
+        ...(asks.length > 0 && { ask: `permissions:\n${asks.map((name) => `  ${name}: write\n`).join('')}${RUN}` }),
+        ...(level < levels && { tox: call('x'), toy: call('y') }),
+      });
+    }
+  }
+  return { 'octo-org/app': { files } };
+}
+
+const app = (name: string): string => `octo-org/app/${wf(name)}@{octo-org/app}`;
+const callOf = (finding: FindingView): string => `${finding.location.node.split('@')[0]?.split('/').pop()?.replace('.yml', '') ?? ''} ${finding.location.jobId ?? ''}`;
+
+describe('PermissionsRule on hostile graphs', () => {
+  it('a chain of 40 workflows, each narrowing a new custom scope: one finding per call that gives too little', async () => {
+    const { findings, world } = await evaluateRule(PermissionsRule, { repos: hostileChain(40), limits: ROOMY });
+    const views = withCommitPlaceholders(findings, world.commits);
+
+    expect(views.map(callOf)).toEqual([`${w(1)} narrow`, ...numbered(37, (index) => [`${w(index + 1)} wide`, `${w(index + 1)} narrow`]).flat(), `${w(39)} narrow`]);
+    // The chain named is one that gives the binding read: wide calls down to the narrow one. The grant is cut at 10 scopes.
+    const others = numbered(9, (index) => custom(index + 1)).map((scope) => `${scope}: write`);
+    expect(views[0]).toEqual({
+      ruleId: 'permissions',
+      severity: 'error',
+      message:
+        `./.github/workflows/${w(2)}.yml (called by job narrow in ${app(w(1))}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
+        `${custom(1)}: write requested by job ask, caller grants ${custom(1)}: read; ` +
+        `write-all requested by job wide, caller grants ${custom(1)}: read, ${others.join(', ')}, and 30 more; ` +
+        `${custom(1)}: write requested by job narrow, caller grants ${custom(1)}: read. ${RULE}: job narrow of ${app(w(1))} must grant more, ` +
+        'or the called workflow must ask for less.',
+      location: { node: placeholderNode('octo-org/app', w(1)), jobId: 'narrow', key: 'permissions' },
+      chain: [`./.github/workflows/${w(1)}.yml`, `./.github/workflows/${w(2)}.yml`],
+      mentions: ['octo-org/app'],
+    });
+    // 22 scopes given too little into w21: 10 listed.
+    const deep = views.find((finding) => callOf(finding) === `${w(20)} narrow`);
+    const reads = numbered(10, custom).map((scope) => `${scope}: read`);
+    const narrowed = numbered(8, custom).map((scope) => `${scope}: write requested by job narrow, caller grants ${scope}: read`);
+    expect(deep?.message).toBe(
+      `./.github/workflows/${w(21)}.yml (called by job narrow in ${app(w(20))}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
+        `${custom(20)}: write requested by job ask, caller grants ${custom(20)}: read; write-all requested by job wide, caller grants ${reads.join(', ')}, and 30 more; ` +
+        `${narrowed.join('; ')}; and 12 more. ${RULE}: job narrow of ${app(w(20))} must grant more, or the called workflow must ask for less.`,
+    );
+    expect(deep?.chain).toEqual(numbered(21, (index) => `./.github/workflows/${w(index)}.yml`));
+  });
+
+  it('a diamond lattice: the grant of a workflow is the meet over every chain, reported once per call with one chain that binds', async () => {
+    const { findings, world, graph } = await evaluateRule(PermissionsRule, { repos: diamondLattice(12), limits: ROOMY });
+    const views = withCommitPlaceholders(findings, world.commits);
+
+    expect(graph.nodes.size).toBe(25);
+    const between = numbered(10, (level) => ['x', 'y'].flatMap((side) => [`${x(level, side)} tox`, `${x(level, side)} toy`])).flat();
+    expect(views.map(callOf).sort()).toEqual([...between, `${x(11, 'x')} tox`, `${x(11, 'y')} tox`, `${x(11, 'y')} toy`].sort());
+    const last = views.find((finding) => callOf(finding) === `${x(11, 'x')} tox`);
+    expect(last).toMatchObject({
+      message:
+        `./.github/workflows/${x(12, 'x')}.yml (called by job tox in ${app(x(11, 'x'))}) asks for more GITHUB_TOKEN permissions than its caller can grant: ` +
+        `lvl-01-xy: write requested by job ask, caller grants lvl-01-xy: read; lvl-11-xx: write requested by job ask, caller grants lvl-11-xx: read. ` +
+        `${RULE}: job toy of ${app(x(1, 'x'))} and job tox of ${app(x(11, 'x'))} must grant more, or the called workflow must ask for less.`,
+      location: { node: placeholderNode('octo-org/app', x(11, 'x')), jobId: 'tox', key: 'permissions' },
+    });
+    // The chain of the first scope given too little (lvl-01-xy) passes through x01's toy, the only call that narrows it.
+    expect(last?.chain.slice(0, 2)).toEqual([`./.github/workflows/${x(1, 'x')}.yml`, `./.github/workflows/${x(2, 'y')}.yml`]);
+    expect(last?.chain).toHaveLength(12);
+  });
+
+  it('lists at most 10 scopes in one message, and counts the rest', async () => {
+    const asked = numbered(13, custom);
+    const { findings, world } = await evaluateRule(PermissionsRule, {
+      repos: {
+        'octo-org/app': { files: { [CI]: workflow('on: push\n', { call: `permissions: {}\nuses: ${SHARED_DEPLOY}\n` }) } },
+        'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\n', { deploy: `permissions:\n${asked.map((scope) => `  ${scope}: write\n`).join('')}${RUN}` }) }),
+      },
+    });
+    const items = asked.slice(0, 10).map((scope) => `${scope}: write requested by job deploy, caller grants ${scope}: none`);
+    expect(withCommitPlaceholders(findings, world.commits)).toEqual([
+      {
+        ruleId: 'permissions',
+        severity: 'error',
+        message: `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job call grants: ${items.join('; ')}; and 3 more. ${RULE}.`,
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
+        chain: [SHARED_DEPLOY],
+        fix: { kind: 'job-permissions', node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', permissions: Object.fromEntries(asked.map((scope) => [scope, 'write'])) },
+        mentions: ['octo-org/app', 'octo-org/shared'],
+      },
+    ]);
+  });
+
+  it('follows at most 50 unknown scope names in grants: a request for one beyond is reported, with no fix', async () => {
+    const granted = numbered(60, custom);
+    const { findings, world } = await evaluateRule(PermissionsRule, {
+      repos: {
+        'octo-org/app': {
+          files: { [CI]: workflow('on: push\n', { call: `permissions:\n${granted.map((scope) => `  ${scope}: write\n`).join('')}uses: ${SHARED_DEPLOY}\n` }) },
+        },
+        'octo-org/shared': shared({ [wf('deploy')]: workflow('on: workflow_call\n', { deploy: `permissions:\n  ${custom(5)}: write\n  ${custom(55)}: write\n${RUN}` }) }),
+      },
+    });
+    expect(withCommitPlaceholders(findings, world.commits)).toEqual([
+      {
+        ruleId: 'permissions',
+        severity: 'error',
+        message:
+          `${SHARED_DEPLOY} asks for more GITHUB_TOKEN permissions than job call grants: ${custom(55)}: write requested by job deploy, ` +
+          `which is beyond the 50 unknown scope names this rule follows (GitHub has no such scope). ${RULE}.`,
+        location: { node: placeholderNode('octo-org/app', 'ci'), jobId: 'call', key: 'permissions' },
+        chain: [SHARED_DEPLOY],
+        mentions: ['octo-org/app', 'octo-org/shared'],
+      },
+    ]);
+  });
+});

@@ -1,9 +1,11 @@
 import nock from 'nock';
-import type { Fix, RefFacts } from '../../src/engine/types.js';
+import { evaluatePolicy } from '../../src/engine/evaluate.js';
+import type { Evaluation, Fix, RefFacts } from '../../src/engine/types.js';
 import { mostSpecificTag, PinningRule } from '../../src/rules/pinning.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { evaluateGraph, nodeAt, ruleTable, type Commits, type FindingView } from '../support/findings.js';
 import { buildWorld, resolveWorld, type RepoSpec } from '../support/graph.js';
+import { policyFrom } from '../support/policy.js';
 import { callable, caller, wf } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
@@ -55,6 +57,7 @@ const LIB_TAGS = ['v1', 'v1.2.3', 'v1.2'];
 const libFacts = (reachable: boolean) => (commits: Commits) => facts('other/lib', [[commits[LIB]!, LIB_TAGS]], [[commits[LIB]!, reachable]]);
 
 const RERUN = 'a re-run of all jobs runs whatever it points to then.';
+const UNVERIFIED_FIX = 'Pin a commit on the default branch of other/lib or one a tag points at, or re-run the check if GitHub failed.';
 
 const valid: Case[] = [
   {
@@ -246,16 +249,45 @@ const invalid: Case[] = [
     ],
   },
   {
-    name: 'verify: no facts about the repository is a warning, not a pass',
+    name: 'verify: no facts about the repository (GitHub failed) is an error: the check fails closed',
     callees: CALLEES,
     ci: (c) => caller(`${LIB}/${TEST}@${c[LIB]}`),
     expected: (c) => [
       {
         ruleId: 'pinning',
-        severity: 'warning',
-        message: `other/lib/.github/workflows/test.yml@${c[LIB]} could not be verified: whether its commit is reachable from a branch or tag of other/lib is unknown, so an impostor commit from a fork cannot be ruled out.`,
+        severity: 'error',
+        message:
+          `other/lib/.github/workflows/test.yml@${c[LIB]} could not be verified: the branches and tags of other/lib could not be read from GitHub, ` +
+          `so an impostor commit from a fork cannot be ruled out. ${UNVERIFIED_FIX}`,
         location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
         chain: [`other/lib/.github/workflows/test.yml@${c[LIB]}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+    ],
+  },
+  {
+    name: 'verify: a commit whose reachability was not decided within the compare budget is an error too, and its comment is still checked',
+    callees: CALLEES,
+    extra: (gh) => ({ unknown: gh.impostor(LIB, { [TEST]: callable() }) }),
+    ci: (c) => caller(`${LIB}/${TEST}@${c.unknown} # v1.2.3`),
+    refFacts: (c) => facts('other/lib', [[c[LIB]!, LIB_TAGS]], []),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message:
+          `other/lib/.github/workflows/test.yml@${c.unknown} could not be verified: whether its commit is reachable from a branch or tag of other/lib could not be decided, ` +
+          `so an impostor commit from a fork cannot be ruled out. ${UNVERIFIED_FIX}`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c.unknown}`],
+        mentions: ['octo-org/app', 'other/lib'],
+      },
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `other/lib/.github/workflows/test.yml@${c.unknown} has the version comment v1.2.3, but the tag v1.2.3 of other/lib is not at that commit (no tag points at it): the comment misleads reviewers about the version that runs.`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`other/lib/.github/workflows/test.yml@${c.unknown}`],
         mentions: ['octo-org/app', 'other/lib'],
       },
     ],
@@ -350,6 +382,25 @@ describe('pinning', () => {
         mentions: ['octo-org/app', 'other/lib'],
       },
     ]);
+  });
+});
+
+describe('pinning verify under enforcement block', () => {
+  it.each<[string, (commit: string) => Map<string, RefFacts> | undefined, Evaluation['conclusion']]>([
+    ['reachable: success', (commit) => facts('other/lib', [], [[commit, true]]), 'success'],
+    ['unreachable (an impostor): failure', (commit) => facts('other/lib', [], [[commit, false]]), 'failure'],
+    ['undecided: failure, never a neutral check that passes as required', () => facts('other/lib', [], []), 'failure'],
+    ['no facts gathered: failure', () => undefined, 'failure'],
+  ])('%s', async (_what, refFacts, conclusion) => {
+    const gh = new FakeGitHub();
+    const { commits } = buildWorld({ [LIB]: CALLEES[LIB]! }, gh);
+    const app = buildWorld({ [APP]: { files: { [CI]: caller(`${LIB}/${TEST}@${commits[LIB]!}`) } } }, gh);
+    const graph = await resolveWorld({ gh, commits: { ...commits, ...app.commits } }, [`${APP}:${CI}`]);
+    const repository = graph.repos.get(APP);
+    if (!repository || 'kind' in repository) throw new Error(`no metadata for ${APP}`);
+    const known = refFacts(commits[LIB]!);
+    const evaluation = evaluatePolicy({ graph, policy: policyFrom(POLICY), repository, now: new Date('2026-08-01T00:00:00Z'), ...(known && { refFacts: known }) }, [PinningRule]);
+    expect(evaluation.conclusion).toBe(conclusion);
   });
 });
 

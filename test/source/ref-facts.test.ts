@@ -48,6 +48,22 @@ function world(): World {
   return { gh, c1, c2, c3, r1, tagObject, impostor, orphan };
 }
 
+/**
+ * A maintenance line off c1 on branch `v0` (m1 ← m2 ← m3 ← m4, tags v0.8.0 at m1 and v0.9.0 at m3) and five
+ * feature branches off main's head, named before `main` and `v0`: more refs than one commit's compare budget.
+ */
+function maintenanceLine(w: World): { m1: string; m2: string; m3: string } {
+  const file = (label: string) => ({ [WF]: `name: ${label}\non: workflow_call\njobs: {}\n` });
+  const m1 = w.gh.commit('octo-org/shared', file('m1'), { branch: 'v0', parents: [w.c1] });
+  const m2 = w.gh.commit('octo-org/shared', file('m2'), { branch: 'v0' });
+  const m3 = w.gh.commit('octo-org/shared', file('m3'), { branch: 'v0' });
+  w.gh.commit('octo-org/shared', file('m4'), { branch: 'v0' });
+  w.gh.tag('octo-org/shared', 'v0.8.0', m1);
+  w.gh.tag('octo-org/shared', 'v0.9.0', m3);
+  for (let index = 1; index <= 5; index++) w.gh.commit('octo-org/shared', file(`f${index}`), { branch: `feature-${index}`, parents: [w.c3] });
+  return { m1, m2, m3 };
+}
+
 function okFacts(facts: Map<string, RefFacts | ResolutionError>, key = 'octo-org/shared'): RefFacts {
   const answer = facts.get(key);
   if (answer === undefined || 'kind' in answer) throw new Error(`no facts for ${key}: ${answer?.message ?? 'absent'}`);
@@ -179,6 +195,38 @@ describe('GitHubSource.fetchRefFacts', () => {
     const atC1 = result.tagsByCommit.get(w.c1)!;
     expect([atC1.length, atC1[0], atC1.at(-2), atC1.at(-1)]).toEqual([99, 'z-100', 'z-003', 'v1.0.0']);
     expect(w.gh.graphqlRequests()[0]!.graphql!.variables).toMatchObject({ t0_0: 'refs/tags/v1.0.0', t0_1: 'refs/tags/v9' });
+  });
+
+  it('proves a pin in its commented tag’s history right after the default branch, however many branches come first', async () => {
+    const w = world();
+    const maint = maintenanceLine(w);
+    w.gh.intercept();
+    const facts = await source().fetchRefFacts([{ repo: shared, defaultBranch: 'main', commits: [maint.m2], commentTags: new Map([[maint.m2, ['v0.9.0']]]) }]);
+
+    expect(okFacts(facts).reachable).toEqual(new Map([[maint.m2, true]]));
+    expect(compares(w.gh)).toEqual([`${w.c3}...${maint.m2}`, `${maint.m3}...${maint.m2}`]);
+    expect(w.gh.graphqlRequests()[0]!.graphql!.variables).toMatchObject({ t0_0: 'refs/tags/v0.9.0' });
+  });
+
+  it('tries the recent tags next to a stale commented tag (the newer first) before the other refs', async () => {
+    const w = world();
+    const maint = maintenanceLine(w);
+    w.gh.intercept();
+    // m2 is after v0.8.0 (m1) and before v0.9.0 (m3): the comment was not updated.
+    const facts = await source().fetchRefFacts([{ repo: shared, commits: [maint.m2], commentTags: new Map([[maint.m2, ['v0.8.0']]]) }]);
+
+    expect(okFacts(facts).reachable).toEqual(new Map([[maint.m2, true]]));
+    // Tags by commit date, newest first: m3 (v0.9.0), m1 (v0.8.0), c3 (v1, v1.1.0), c1 (v1.0.0); c3 is the default branch's head, compared already.
+    expect(compares(w.gh)).toEqual([`${w.c3}...${maint.m2}`, `${maint.m1}...${maint.m2}`, `${maint.m3}...${maint.m2}`, `${w.c1}...${maint.m2}`]);
+  });
+
+  it('still answers false for an impostor whose comment names a real tag, once every ref was compared', async () => {
+    const w = world();
+    w.gh.intercept();
+    const facts = await source().fetchRefFacts([{ repo: shared, commits: [w.impostor], commentTags: new Map([[w.impostor.toUpperCase(), ['v1.0.0']]]) }]);
+
+    expect(okFacts(facts).reachable).toEqual(new Map([[w.impostor, false]]));
+    expect(compares(w.gh)).toEqual([`${w.c3}...${w.impostor}`, `${w.c1}...${w.impostor}`, `${w.r1}...${w.impostor}`]);
   });
 
   it('sends owners, names, branches and tag names as variables only', async () => {
