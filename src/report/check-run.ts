@@ -10,6 +10,7 @@ import type { CallGraph, GraphEdge, NodeKey, RepoId, RepoMetadata, ResolutionErr
 import { repoKey } from '../graph/types.js';
 import type { RuleId } from '../policy/types.js';
 import type { SourceRange } from '../workflow/model.js';
+import { isFullSha } from '../workflow/uses.js';
 import { calledRepo, describeNode, formatChain, REDACTED_CALL, repoOfNodeKey } from './chain.js';
 import { renderFix, type RenderedFix } from './fix-text.js';
 import { locateFinding, nodePath } from './locate.js';
@@ -91,7 +92,6 @@ function formatNumber(value: number): string {
   numberFormat ??= new Intl.NumberFormat('en-US');
   return numberFormat.format(value);
 }
-const FULL_SHA = /^[0-9a-f]{40}$/i;
 
 const MARK = { pass: '✅', error: '❌', warning: '⚠️', unread: '⛔', cut: '✂️', expired: '⏰' } as const;
 const LEGEND = `${MARK.pass} passes · ${MARK.error} error · ${MARK.warning} warning · ${MARK.unread} not read · ${MARK.cut} not followed past a platform limit`;
@@ -502,7 +502,7 @@ function edgeNote(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[
 /** The commit a call runs, short; nothing for a SHA pin, whose `uses:` already shows it. */
 function shortCommit(graph: CallGraph, edge: GraphEdge): string | undefined {
   const reference = edge.uses.reference;
-  if (reference.kind === 'remote-workflow' && FULL_SHA.test(reference.ref)) return undefined;
+  if (reference.kind === 'remote-workflow' && isFullSha(reference.ref)) return undefined;
   const commit = (edge.to === undefined ? undefined : graph.nodes.get(edge.to)?.address.commit) ?? edge.resolvedRef?.commit;
   return commit?.slice(0, SHORT_SHA_LENGTH);
 }
@@ -544,7 +544,7 @@ function movedRefBlocks(redactor: Redactor, moved: readonly MovedRef[]): Block[]
 }
 
 function short(sha: string): string {
-  return FULL_SHA.test(sha) ? sha.slice(0, SHORT_SHA_LENGTH) : sha;
+  return isFullSha(sha) ? sha.slice(0, SHORT_SHA_LENGTH) : sha;
 }
 
 function listBlock(heading: string, items: readonly string[], intro?: string): Block[] {

@@ -25,6 +25,8 @@ import type {
   WorkflowFileResult,
   WorkflowSource,
 } from './port.js';
+import { MAX_WORKFLOW_BYTES } from '../workflow/parse.js';
+import { isFullSha } from '../workflow/uses.js';
 
 /** What this module needs of an Octokit: Probot's `context.octokit` (with its retry and throttling plugins) fits. */
 export type GitHubClient = Pick<ProbotOctokit, 'graphql' | 'request'>;
@@ -45,10 +47,9 @@ export interface GitHubSourceOptions {
   maxCompares?: number;
 }
 
-/** Larger workflow files are not read: GitHub's GraphQL truncates big blobs, and no real workflow is this big. */
-export const MAX_WORKFLOW_BYTES = 1024 * 1024;
+/** Larger workflow files are not read (the parser's cap): GitHub's GraphQL truncates big blobs anyway. */
+export { MAX_WORKFLOW_BYTES };
 
-export const FULL_SHA = /^[0-9a-f]{40}$/i;
 const ACCESS_LEVELS: readonly string[] = ['none', 'user', 'organization', 'enterprise'];
 /** Repositories per refs query: each one lists up to 200 refs, so answers stay small. */
 const MAX_REPOS_PER_REFS_QUERY = 20;
@@ -134,7 +135,7 @@ export class GitHubSource implements WorkflowSource {
   /** Whether each requested commit is reachable; commits no compare within the budget could decide are left out. */
   private async reachability(request: RefFactsRequest, listing: RefListing, budget: CompareBudget): Promise<Map<string, boolean>> {
     const tips = new Set([...listing.heads, ...listing.tags.map((tag) => tag.commit)]);
-    const commits = [...new Set(request.commits.map((sha) => sha.toLowerCase()))].filter((sha) => FULL_SHA.test(sha));
+    const commits = [...new Set(request.commits.map((sha) => sha.toLowerCase()))].filter((sha) => isFullSha(sha));
     const answers = await Promise.all(
       commits.map(async (commit) => {
         const rounds = compareRounds(listing, request.commentTags?.get(commit) ?? []);
@@ -854,7 +855,7 @@ function dedupeFiles(
   const byIdentity = new Map<string, FileKey>();
   const indexes = new Map<FileKey, number[]>();
   requests.forEach((request, index) => {
-    if (request.ref.kind === 'commit' && !FULL_SHA.test(request.ref.sha)) {
+    if (request.ref.kind === 'commit' && !isFullSha(request.ref.sha)) {
       // GitObjectID rejects anything else, and one bad variable would fail the whole request.
       results[index] = { ok: false, error: { kind: 'commit-not-found', message: `${request.ref.sha} is not a full commit SHA.` } };
       return;

@@ -8,7 +8,6 @@ import type { PolicyFileRequest, PolicyFileResult, PolicyFileSource } from '../p
 import {
   asRecord,
   FILE_FRAGMENT,
-  FULL_SHA,
   graphqlPartial,
   parseFullName,
   readBlob,
@@ -18,6 +17,7 @@ import {
   type GitHubClient,
   type GraphqlErrorEntry,
 } from './github.js';
+import { isFullSha } from '../workflow/uses.js';
 
 export interface GitHubPolicyFilesOptions {
   octokit: GitHubClient;
@@ -48,7 +48,7 @@ export class GitHubPolicyFiles implements PolicyFileSource {
     const asked: number[] = [];
     requests.forEach((request, index) => {
       // GitObjectID rejects anything else, and one bad variable would fail the whole request.
-      if (request.ref !== undefined && !FULL_SHA.test(request.ref)) {
+      if (request.ref !== undefined && !isFullSha(request.ref)) {
         results[index] = { error: { kind: 'commit-not-found', message: `${request.ref} is not a full commit SHA.` } };
       } else {
         asked.push(index);
