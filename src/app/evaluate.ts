@@ -37,8 +37,10 @@ export interface EvaluationTarget {
   repository: RepoMetadata;
   headSha: string;
   baseSha: string;
-  /** Absent for merge groups. */
-  /** `changedFiles`: GitHub's count of the pull request's files, to tell when its file list was cut short. */
+  /**
+   * Absent for merge groups. `changedFiles`: GitHub's count of the pull request's files, to tell when its
+   * file list was cut short; `fromFork`: the head lives in another repository.
+   */
   pull?: { number: number; changedFiles?: number; fromFork: boolean };
   /** Present for merge groups: what a re-run needs to evaluate the same change again. */
   mergeGroup?: { base: string; head: string; ref: string };
