@@ -85,9 +85,10 @@ export class DynamoStateStore implements StateStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `delivery#${deliveryId}`, sk: '-' },
-          UpdateExpression: 'SET #state = :done',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':done': 'done' },
+          // When the claim could not be written (the table failed then), this creates the record: it must expire too.
+          UpdateExpression: 'SET #state = :done, #ttl = if_not_exists(#ttl, :ttl)',
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':done': 'done', ':ttl': this.expiry(DELIVERY_TTL_SECONDS) },
         }),
       );
     } catch (error) {

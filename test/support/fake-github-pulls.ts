@@ -4,7 +4,7 @@
 // forward is refused unless forced. Commits made here join the FakeRepo's history, so other routes see them.
 import { createHash } from 'node:crypto';
 import type { FakeFile, FakeGitHub, FakeRepo, FakeResponse, RouteContext } from './fake-github.js';
-import { validateRequest } from './openapi.js';
+import { validateRequest } from './openapi-schema.js';
 
 const DOCS = 'https://docs.github.com/rest';
 
