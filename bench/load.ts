@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { pino } from 'pino';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { WardenOctokit } from '../src/octokit.js';
 import { createWardenApp } from '../src/app/index.js';
 import { readConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
@@ -265,7 +266,8 @@ async function startApp(githubUrl: string, options: Options, dataDir: string): P
     secret: SECRET,
     baseUrl: `http://${host}/api/v3`,
     log,
-    ...(!options.throttle && { Octokit: UnthrottledOctokit }),
+    // As production runs it (src/main.ts, the Lambda worker): WardenOctokit's pace, or none at all.
+    Octokit: options.throttle ? WardenOctokit : UnthrottledOctokit,
   });
   const config = readConfig({ GHE_HOST: host, GHE_PROTOCOL: 'http', WARDEN_DATA_DIR: join(dataDir, 'store') });
   const services = await createServices(config, log.child({ name: 'warden' }));

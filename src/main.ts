@@ -6,6 +6,7 @@ import { run } from 'probot';
 import { createWardenApp } from './app/index.js';
 import { readConfig, webhookSecretProblem } from './config.js';
 import { silentLogger } from './log.js';
+import { WardenOctokit } from './octokit.js';
 import { createServices } from './services.js';
 
 // Probot reads .env inside `run`; read it first so the secret check sees what Probot will use.
@@ -23,7 +24,7 @@ console.log(
     ? `Workflow Warden: DynamoDB table ${config.dynamoTable}`
     : `Workflow Warden: embedded DynamoDB-compatible store, data in ${config.dataDir}/ (set DYNAMODB_TABLE to use DynamoDB)`,
 );
-const server = await run(createWardenApp(services));
+const server = await run(createWardenApp(services), { Octokit: WardenOctokit });
 
 const stop = async () => {
   await server.stop();

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { createServices } from '../services.js';
 import { jsonLogger } from './log.js';
 import { decodeDelivery, DELIVERY_ATTRIBUTE, EVENT_ATTRIBUTE } from './message.js';
+import { WardenOctokit } from '../octokit.js';
 
 /** What the worker needs of Probot. */
 export type DeliveryReceiver = Pick<Probot, 'receive'>;
@@ -48,7 +49,7 @@ export async function loadWardenProbot(env: NodeJS.ProcessEnv): Promise<Probot> 
   const appId = Number(required(env, 'APP_ID'));
   if (!Number.isInteger(appId) || appId <= 0) throw new Error('APP_ID must be the GitHub App’s numeric id');
   const privateKey = readPrivateKey(required(env, 'PRIVATE_KEY'));
-  const probot = createProbot({ env, overrides: { appId, privateKey } });
+  const probot = createProbot({ env, overrides: { appId, privateKey, Octokit: WardenOctokit } });
   await probot.ready();
   const services = await createServices(config, probot.log.child({ name: 'warden' }));
   await probot.load(createWardenApp(services));
