@@ -147,6 +147,23 @@ describe('a pull request to the organization policy file', () => {
     );
     expect(run.output.summary).toContain('Would newly fail:\n- `octo-org/app` — pinning');
   });
+
+  it('a valid proposal from a fork: validated, but no dry run tells its author about the organization’s repositories', async () => {
+    policyWorld();
+    h.gh.addRepo('outsider/.github');
+    const pull = createPull(h.gh, {
+      repo: POLICY_REPO,
+      base: { [POLICY_PATH]: TAGS_ALLOWED, 'README.md': 'policy\n' },
+      head: { [POLICY_PATH]: SHA_REQUIRED, 'README.md': 'policy\n' },
+      fork: 'outsider/.github',
+    });
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const run = onlyRun();
+    expect(run).toMatchObject({ conclusion: 'success', output: { title: 'Proposed policy is valid (no dry run)' }, annotations: [] });
+    expect(run.output.summary).toContain(`**Valid:** \`.github/workflow-policy.yml\` at ${pull.headSha.slice(0, 7)} has no problems.`);
+    expect(run.output.summary).toContain('A pull request from a fork gets the validation only');
+    expect(h.gh.count('GET /installation/repositories')).toBe(0);
+  });
 });
 
 describe('privacy on a public repository', () => {

@@ -253,6 +253,41 @@ describe('what the check says', () => {
   });
 });
 
+describe('a commit’s verdict cannot be laundered', () => {
+  it('a second pull request with the same head, against a branch that already holds the change, still fails', async () => {
+    addLib();
+    h.gh.addRepo(APP);
+    const main = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
+    // B2 already carries the unpinned call; X adds only a README line on top of it.
+    const b2 = h.gh.commit(APP, { 'README.md': 'app\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [main], branch: 'b2' });
+    const x = h.gh.commit(APP, { 'README.md': 'app, edited\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [b2], branch: 'feature' });
+    h.gh.openPull(APP, { number: 1, base: { ref: 'main', sha: main }, head: { ref: 'feature', sha: x } });
+    h.gh.openPull(APP, { number: 2, base: { ref: 'b2', sha: b2 }, head: { ref: 'feature', sha: x } });
+    const second: PullInfo = { repo: APP, number: 2, baseSha: b2, headSha: x, baseRef: 'b2', headRef: 'feature', headRepo: APP };
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', second));
+    const run = h.gh.checkRuns.at(-1)!;
+    // Its own diff is README only, but pull request #1 shares the head commit and adds ci.yml.
+    expect(run).toMatchObject({ head_sha: x, conclusion: 'failure' });
+    expect(run.annotations.map((annotation) => [annotation.path, annotation.start_line, annotation.title.split(':')[0]])).toEqual([[CI, 4, 'pinning']]);
+  });
+
+  it('a file list GitHub cut short: the workflow directories are compared instead, and the change is evaluated', async () => {
+    addLib();
+    h.gh.addRepo(APP);
+    const base = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
+    const head = h.gh.commit(APP, { 'README.md': 'app, edited\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [base], branch: 'feature' });
+    // GitHub lists at most 3,000 files: this list shows the README only, while the PR changes 3,001 files.
+    h.gh.openPull(APP, { number: 9, base: { ref: 'main', sha: base }, head: { ref: 'feature', sha: head }, files: [{ filename: 'README.md', status: 'modified' }], changedFiles: 3_001 });
+    const pull: PullInfo = { repo: APP, number: 9, baseSha: base, headSha: head, baseRef: 'main', headRef: 'feature', headRepo: APP };
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const run = h.gh.checkRuns.at(-1)!;
+    expect(run).toMatchObject({ head_sha: head, conclusion: 'failure' });
+    expect(run.annotations.map((annotation) => [annotation.path, annotation.start_line])).toEqual([[CI, 4]]);
+    const directory = h.gh.requests.find((entry) => entry.graphql?.query.includes('query WardenWorkflows'));
+    expect(directory?.graphql?.variables).toMatchObject({ reference: `${base}:.github/workflows`, withReference: true });
+  });
+});
+
 describe('annotations past GitHub’s 50 per request', () => {
   it('120 findings: three updates of 50, 50 and 20 annotations, the last one completing the run', async () => {
     addLib();

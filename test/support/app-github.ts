@@ -87,6 +87,8 @@ export interface PullSpec {
   head: { ref: string; sha: string; repo?: string };
   /** The PR files API entries; computed from the two commits when omitted. */
   files?: FakePullFile[];
+  /** GitHub's `changed_files` count; the number of listed files when omitted (more: the list was cut short). */
+  changedFiles?: number;
 }
 
 export type GraphqlFault = { status: number } | { delayMs: number };
@@ -129,7 +131,16 @@ export class AppGitHub extends InstallationFakeGitHub {
     const record: PullRecord = { ...spec, files, repo: fullName };
     this.pullRecords.set(`${fullName.toLowerCase()}#${spec.number}`, record);
     this.pulls.addPull(fullName, { number: spec.number, headSha: spec.head.sha, files });
+    // `GET .../commits/{sha}/pulls` lists the open pull requests whose head is that commit.
+    const sameHead = this.pullsByCommit.get(spec.head.sha) ?? [];
+    this.pullsByCommit.set(spec.head.sha, [...sameHead, { number: spec.number, state: 'open', head: { ref: spec.head.ref, sha: spec.head.sha }, base: spec.base }]);
     return record;
+  }
+
+  /** What the webhook and the pulls API say of a pull request's size. */
+  changedFiles(fullName: string, number: number): number {
+    const record = this.pullRecords.get(`${fullName.toLowerCase()}#${number}`);
+    return record?.changedFiles ?? record?.files?.length ?? 0;
   }
 
   /** The PR's branch moved to `headSha` (a commit of the base repository): its files follow, its reviews stay. */
@@ -288,6 +299,7 @@ export class AppGitHub extends InstallationFakeGitHub {
         html_url: `https://github.com/${fullName}/pull/${record.number}`,
         draft: false,
         merged: false,
+        changed_files: this.changedFiles(fullName, record.number),
         head: side(record.head.ref, record.head.sha, record.head.repo ?? fullName),
         base: side(record.base.ref, record.base.sha, fullName),
       },
@@ -600,6 +612,7 @@ export function pullRequestPayload(gh: AppGitHub, action: PullAction, pull: Pull
       number: pull.number,
       state: 'open',
       draft: false,
+      changed_files: gh.changedFiles(pull.repo, pull.number),
       head: side(pull.headRef, pull.headSha, pull.headRepo, template.head),
       base: side(pull.baseRef, pull.baseSha, pull.repo, template.base),
     },
