@@ -14,6 +14,11 @@ export interface WardenConfig {
   limits: Partial<PlatformLimits>;
   /** An evaluation that takes longer completes its check as failed with a timeout explanation. */
   evaluationTimeoutMs: number;
+  /**
+   * Evaluations one process runs at once; later ones wait for a slot before their timeout starts. GitHub
+   * requests of one installation go one at a time, so a burst started all at once would all time out.
+   */
+  maxConcurrentEvaluations: number;
   /** DynamoDB table; unset locally: the embedded store. */
   dynamoTable?: string;
   /** Where the embedded store keeps its data. */
@@ -37,6 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     host: env.GHE_HOST || 'github.com',
     limits: { ...(maxLevels && { maxLevels }), ...(maxUnique && { maxUnique }) },
     evaluationTimeoutMs: positiveInteger(env.WARDEN_TIMEOUT_MS, 'WARDEN_TIMEOUT_MS') ?? 60_000,
+    maxConcurrentEvaluations: positiveInteger(env.WARDEN_CONCURRENCY, 'WARDEN_CONCURRENCY') ?? 8,
     ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };

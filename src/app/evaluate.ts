@@ -56,6 +56,8 @@ export interface EvaluationEnvironment {
   botLogin: () => Promise<string | undefined>;
   /** The installation's own part of the cache: what one installation read is never served to another. */
   cacheScope: string;
+  /** Runs an evaluation when one of the process's slots is free (see WardenConfig.maxConcurrentEvaluations). */
+  slot: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 class EvaluationTimeout extends Error {}
@@ -78,25 +80,28 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     external_id: JSON.stringify(target.pull ? { pull: target.pull.number } : { mergeGroup: target.mergeGroup }),
   });
   const checkRunId = created.data.id;
-  // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
-  let abandoned = false;
-  const current = async (): Promise<boolean> => !abandoned && (await services.state.isLatest(target.subject, sequence));
-  let report: CompletedReport;
-  let pinnable = false;
-  try {
-    const outcome = await withTimeout(evaluate(environment, target, current), services.config.evaluationTimeoutMs);
-    report = outcome.report;
-    pinnable = outcome.pinnable;
-  } catch (error) {
-    abandoned = true;
-    report = failureReport(error, services.config.evaluationTimeoutMs);
-    log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
-  }
-  if (!(await services.state.isLatest(target.subject, sequence))) {
-    report = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
-    pinnable = false;
-  }
-  await completeCheckRun(octokit, { owner, repo: name, checkRunId, report, pinnable, completedAt: services.now() }, log);
+  // The check run shows at once; the work waits for a slot, and its timeout starts then.
+  await environment.slot(async () => {
+    // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
+    let abandoned = false;
+    const current = async (): Promise<boolean> => !abandoned && (await services.state.isLatest(target.subject, sequence));
+    let report: CompletedReport;
+    let pinnable = false;
+    try {
+      const outcome = await withTimeout(evaluate(environment, target, current), services.config.evaluationTimeoutMs);
+      report = outcome.report;
+      pinnable = outcome.pinnable;
+    } catch (error) {
+      abandoned = true;
+      report = failureReport(error, services.config.evaluationTimeoutMs);
+      log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
+    }
+    if (!(await services.state.isLatest(target.subject, sequence))) {
+      report = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
+      pinnable = false;
+    }
+    await completeCheckRun(octokit, { owner, repo: name, checkRunId, report, pinnable, completedAt: services.now() }, log);
+  });
 }
 
 interface Outcome {

@@ -1,5 +1,6 @@
 // The GitHub App: which events it answers and how. Handlers stay thin: read the event, call the
 // evaluation, write the result. Each delivery is processed once, however often GitHub sends it.
+import pLimit from 'p-limit';
 import type { ApplicationFunction, Context, Probot } from 'probot';
 import { repoKey } from '../graph/types.js';
 import type { WardenServices } from '../services.js';
@@ -21,12 +22,14 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
           login = undefined;
           return undefined;
         }));
+    const slot = pLimit(services.config.maxConcurrentEvaluations);
     const environment = (context: Context): EvaluationEnvironment => ({
       octokit: context.octokit,
       log: context.log,
       services,
       botLogin,
       cacheScope: cacheScope(services.config.host, context.payload),
+      slot: (work) => slot(work),
     });
 
     /** Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry. */

@@ -4,6 +4,7 @@ import {
   APP,
   CALLABLE,
   calling,
+  CHECK_RUN,
   CHECK_RUNS,
   CI,
   createPull,
@@ -86,6 +87,24 @@ describe('one delivery id, one evaluation', () => {
     expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure', 'failure']);
     // The second evaluation's suggestion is already on the PR: no second review.
     expect(h.gh.count(REVIEWS)).toBe(1);
+  });
+});
+
+describe('evaluation slots', () => {
+  it('with one slot, a second pull request waits for the first evaluation to complete, then completes too', async () => {
+    await h.close();
+    h = await startHarness({ env: { WARDEN_CONCURRENCY: '1' } });
+    const pull = unpinnedPull();
+    const other = createPull(h.gh, { repo: APP, number: 8, headRef: 'other', base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@v1` }) } });
+    h.gh.inject(PULL_FILES, { delayMs: 100 });
+    await Promise.all([h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull)), h.receive('pull_request', pullRequestPayload(h.gh, 'opened', other))]);
+    // Both check runs are created at once; the second evaluation reads nothing before the first one completed.
+    const routes = h.gh.requests.map((entry) => entry.route);
+    const fileLists = routes.flatMap((route, index) => (route === PULL_FILES ? [index] : []));
+    expect(routes.slice(0, 2)).toEqual([CHECK_RUNS, CHECK_RUNS]);
+    expect(fileLists).toHaveLength(2);
+    expect(fileLists[1]).toBeGreaterThan(routes.indexOf(CHECK_RUN));
+    expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure', 'failure']);
   });
 });
 

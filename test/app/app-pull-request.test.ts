@@ -268,7 +268,7 @@ describe('a commit’s verdict cannot be laundered', () => {
     const run = h.gh.checkRuns.at(-1)!;
     // Its own diff is README only, but pull request #1 shares the head commit and adds ci.yml.
     expect(run).toMatchObject({ head_sha: x, conclusion: 'failure' });
-    expect(run.annotations.map((annotation) => [annotation.path, annotation.start_line, annotation.title.split(':')[0]])).toEqual([[CI, 4, 'pinning']]);
+    expect(run.annotations.map((annotation) => [annotation.path, annotation.start_line, annotation.title?.split(':')[0]])).toEqual([[CI, 4, 'pinning']]);
   });
 
   it('a file list GitHub cut short: the workflow directories are compared instead, and the change is evaluated', async () => {

@@ -9,6 +9,7 @@ describe('readConfig', () => {
       host: 'github.com',
       limits: {},
       evaluationTimeoutMs: 60_000,
+      maxConcurrentEvaluations: 8,
       dataDir: '.data',
     });
     expect(
@@ -19,6 +20,7 @@ describe('readConfig', () => {
   it('refuses numbers that are not positive integers, naming the variable', () => {
     expect(() => readConfig({ WARDEN_MAX_UNIQUE: '0' })).toThrow('WARDEN_MAX_UNIQUE must be a positive integer, got "0"');
     expect(() => readConfig({ WARDEN_TIMEOUT_MS: 'soon' })).toThrow('WARDEN_TIMEOUT_MS must be a positive integer, got "soon"');
+    expect(() => readConfig({ WARDEN_CONCURRENCY: '-2' })).toThrow('WARDEN_CONCURRENCY must be a positive integer, got "-2"');
   });
 });
 
