@@ -353,8 +353,12 @@ function describePolicy(effective: EffectivePolicy): string {
 }
 
 function invalidPolicyReport(effective: EffectivePolicy): CheckRunReport {
+  // A policy GitHub did not give is not an invalid one: say which, so nobody edits a correct file.
+  const unread = effective.diagnostics.every((diagnostic) => diagnostic.message.includes('could not be read'));
   return renderFailure({
-    reason: 'The workflow policy is invalid, so nothing was evaluated (the check fails closed).',
+    reason: unread
+      ? 'The workflow policy could not be read from GitHub, so nothing was evaluated (the check fails closed). Re-run the check.'
+      : 'The workflow policy is invalid, so nothing was evaluated (the check fails closed).',
     detail: effective.diagnostics.map(formatPolicyDiagnostic).join('\n'),
   });
 }

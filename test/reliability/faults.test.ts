@@ -128,7 +128,7 @@ describe('GitHub 5xx in each phase, without retries (the harness turns them off)
       inject: (status) => h.gh.faultGraphql('WardenPolicyFiles', { status }),
       expected: (status) => ({
         conclusion: 'failure',
-        title: 'Not evaluated: The workflow policy is invalid, so nothing was evaluated (the check fails closed).',
+        title: 'Not evaluated: The workflow policy could not be read from GitHub, so nothing was evaluated (the check fails closed). Re-run the check.',
         fragment: `octo-org/.github:.github/workflow-policy.yml:1:1: the organization policy could not be read, so no policy applies: the GraphQL API answered ${status}`,
       }),
     },
