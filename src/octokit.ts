@@ -14,6 +14,16 @@ const REQUESTS_PER_SECOND = 3;
 
 const writes = new Bottleneck.Group({ id: 'warden-write', maxConcurrent: 1, minTime: Math.ceil(1000 / REQUESTS_PER_SECOND) });
 
-export const WardenOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) =>
-  options.throttle?.enabled === false ? options : { ...options, throttle: { ...options.throttle, write: writes } },
-);
+/** The installation a client acts for, when it acts for one (Probot builds one client per installation). */
+function installationOf(options: ConstructorParameters<typeof ProbotOctokit>[0]): string | undefined {
+  const auth: unknown = options?.auth;
+  const id = typeof auth === 'object' && auth !== null && 'installationId' in auth ? auth.installationId : undefined;
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined;
+}
+
+/** Each installation has its own queue (keyed by `throttle.id`), so one busy organization never slows another. */
+export const WardenOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => {
+  if (!options.throttle || options.throttle.enabled === false) return options;
+  const installation = installationOf(options);
+  return { ...options, throttle: { ...options.throttle, write: writes, ...(installation !== undefined && { id: `installation-${installation}` }) } };
+});
