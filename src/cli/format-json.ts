@@ -1,22 +1,10 @@
 // `--format json`: for scripts. The shape is a contract, versioned by `version`; fields are only ever
 // added. Every key is always present (null when it does not apply), so consumers need no guesswork.
-import type { Conclusion, FindingSeverity } from '../engine/types.js';
-import type { RuleId } from '../policy/types.js';
-import { countSeverities, type CheckReport, type ReportLocation } from './report.js';
+import type { Conclusion } from '../engine/types.js';
+import { countSeverities, type CheckReport, type ReportFinding } from './report.js';
 
-export interface JsonFinding {
-  ruleId: RuleId;
-  severity: FindingSeverity;
-  message: string;
-  /** In the top-level file, repository-relative path; 1-based; `endColumn` exclusive. */
-  location: ReportLocation;
-  /** Where the problem is when that is in a called workflow (`owner/repo/path@ref`), else null. */
-  site: { workflow: string; line: number; column: number; endLine: number; endColumn: number } | null;
-  /** The calls from the top-level file to the one the finding is about, as written in `uses:`; [] for the file itself. */
-  chain: string[];
-  /** `text` is what to write in the file (null when the fix is a setting or a sentence). */
-  fix: { summary: string; text: string | null } | null;
-}
+/** A finding as the JSON output gives it: the report's, without its rendering-only fields. */
+export type JsonFinding = Pick<ReportFinding, 'ruleId' | 'severity' | 'message' | 'location' | 'site' | 'chain' | 'fix'>;
 
 export interface JsonReport {
   version: 1;
