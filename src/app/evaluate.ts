@@ -69,7 +69,7 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   const started = services.now();
   // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
   // an older event look newer than one that came after it.
-  const sequence = await services.state.beginEvaluation(target.subject);
+  const sequence = await services.state.beginEvaluation(target.subject, target.headSha);
   const created = await octokit.rest.checks.create({
     owner,
     repo: name,
@@ -84,7 +84,7 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   await environment.slot(async () => {
     // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
     let abandoned = false;
-    const current = async (): Promise<boolean> => !abandoned && (await services.state.isLatest(target.subject, sequence));
+    const current = async (): Promise<boolean> => !abandoned && (await services.state.newerEvaluation(target.subject, sequence)) === undefined;
     let report: CompletedReport;
     let pinnable = false;
     try {
@@ -96,7 +96,10 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
       report = failureReport(error, services.config.evaluationTimeoutMs);
       log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
     }
-    if (!(await services.state.isLatest(target.subject, sequence))) {
+    // A newer evaluation of another head holds the pull request's result. One of the same head evaluates the
+    // same commit: this run keeps its verdict, since GitHub reads whichever run of the commit it numbered last.
+    const newer = await services.state.newerEvaluation(target.subject, sequence);
+    if (newer !== undefined && newer.head !== target.headSha) {
       report = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
       pinnable = false;
     }

@@ -18,10 +18,10 @@ export interface StateStore {
   completeDelivery(deliveryId: string): Promise<void>;
   /** Gives up a claim whose handling failed, so a retry is processed at once instead of after the lease. */
   releaseDelivery(deliveryId: string): Promise<void>;
-  /** Starts an evaluation of a pull request (or a merge group): its sequence number, higher is newer. */
-  beginEvaluation(subject: string): Promise<number>;
-  /** Whether no evaluation of the subject began after `sequence`. */
-  isLatest(subject: string, sequence: number): Promise<boolean>;
+  /** Starts an evaluation of a pull request (or a merge group) at a head commit: its sequence number, higher is newer. */
+  beginEvaluation(subject: string, head: string): Promise<number>;
+  /** The head commit of the newest evaluation of the subject when one began after `sequence`; undefined when none did. */
+  newerEvaluation(subject: string, sequence: number): Promise<{ head: string } | undefined>;
   /** The refs the previous evaluation of the subject resolved, if any. */
   previousRefs(subject: string): Promise<ResolvedRefs | undefined>;
   saveRefs(subject: string, refs: ResolvedRefs): Promise<void>;
@@ -113,15 +113,15 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  async beginEvaluation(subject: string): Promise<number> {
+  async beginEvaluation(subject: string, head: string): Promise<number> {
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `subject#${subject}`, sk: 'sequence' },
-          UpdateExpression: 'ADD seq :one SET #ttl = :ttl',
+          UpdateExpression: 'ADD seq :one SET #ttl = :ttl, head = :head',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':one': 1, ':ttl': this.expiry(SUBJECT_TTL_SECONDS) },
+          ExpressionAttributeValues: { ':one': 1, ':ttl': this.expiry(SUBJECT_TTL_SECONDS), ':head': head },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -133,17 +133,18 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  async isLatest(subject: string, sequence: number): Promise<boolean> {
-    if (sequence === 0) return true;
+  async newerEvaluation(subject: string, sequence: number): Promise<{ head: string } | undefined> {
+    if (sequence === 0) return undefined;
     try {
       const result = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { pk: `subject#${subject}`, sk: 'sequence' }, ConsistentRead: true }),
       );
-      const latest = result.Item?.seq;
-      return typeof latest !== 'number' || latest <= sequence;
+      const latest: unknown = result.Item?.seq;
+      const head: unknown = result.Item?.head;
+      return typeof latest === 'number' && latest > sequence ? { head: typeof head === 'string' ? head : '' } : undefined;
     } catch (error) {
       this.logger.warn({ err: error, subject }, 'state store unavailable: assuming this evaluation is the newest');
-      return true;
+      return undefined;
     }
   }
 

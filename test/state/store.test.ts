@@ -56,13 +56,13 @@ describe('DynamoStateStore', () => {
     expect(await store.claimDelivery('failed')).toBe(false);
   });
 
-  it('orders evaluations of a subject so only the newest is the latest', async () => {
-    const first = await store.beginEvaluation('octo-org/app#7');
-    const second = await store.beginEvaluation('octo-org/app#7');
-    const elsewhere = await store.beginEvaluation('octo-org/app#8');
+  it('orders evaluations of a subject and says which head the newest is at', async () => {
+    const first = await store.beginEvaluation('octo-org/app#7', 'a'.repeat(40));
+    const second = await store.beginEvaluation('octo-org/app#7', 'b'.repeat(40));
+    const elsewhere = await store.beginEvaluation('octo-org/app#8', 'c'.repeat(40));
     expect([first, second, elsewhere]).toEqual([1, 2, 1]);
-    expect(await store.isLatest('octo-org/app#7', first)).toBe(false);
-    expect(await store.isLatest('octo-org/app#7', second)).toBe(true);
+    expect(await store.newerEvaluation('octo-org/app#7', first)).toEqual({ head: 'b'.repeat(40) });
+    expect(await store.newerEvaluation('octo-org/app#7', second)).toBeUndefined();
   });
 
   it('keeps the refs of the previous evaluation', async () => {
@@ -77,8 +77,8 @@ describe('DynamoStateStore', () => {
     expect(await broken.claimDelivery('d-1')).toBe(true);
     await broken.completeDelivery('d-1');
     await broken.releaseDelivery('d-1');
-    expect(await broken.beginEvaluation('s')).toBe(0);
-    expect(await broken.isLatest('s', 0)).toBe(true);
+    expect(await broken.beginEvaluation('s', 'a'.repeat(40))).toBe(0);
+    expect(await broken.newerEvaluation('s', 0)).toBeUndefined();
     expect(await broken.previousRefs('s')).toBeUndefined();
     await broken.saveRefs('s', {});
     expect(logger.warnings).toEqual([
