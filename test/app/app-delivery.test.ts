@@ -9,16 +9,17 @@ import {
   CI,
   createPull,
   expectSettled,
+  LIB,
+  LIB_WF,
   PULL_FILES,
   pullRequestPayload,
   REVIEWS,
   startHarness,
+  until,
   type AppHarness,
   type PullInfo,
 } from '../support/app.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 
 let h: AppHarness;
 
@@ -43,9 +44,6 @@ function unpinnedPull(): PullInfo {
   return createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@main` }) } });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('one delivery id, one evaluation', () => {
   it('the same delivery twice at once: one check run, and the delivery is recorded as done', async () => {

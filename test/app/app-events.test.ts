@@ -1,13 +1,27 @@
 // Deliveries that change no check run: push, create and delete clear a repository's cached refs and ref facts;
 // repository events clear its cached metadata (under its old name too); installation events are taken quietly.
 // Asserted on the DynamoDB table itself, before and after.
-import { APP, CALLABLE, calling, CI, createPull, expectSettled, installationPayload, pullRequestPayload, pushPayload, refPayload, repositoryEventPayload, startHarness, type AppHarness } from '../support/app.js';
+import {
+  APP,
+  CALLABLE,
+  calling,
+  CI,
+  createPull,
+  expectSettled,
+  installationPayload,
+  LIB,
+  LIB_WF,
+  pullRequestPayload,
+  pushPayload,
+  refPayload,
+  repositoryEventPayload,
+  startHarness,
+  type AppHarness,
+} from '../support/app.js';
 
 /** Cache keys carry the installation (31337 in the harness's payloads): what one installation read is never served to another. */
 const SCOPE = 'github.com#31337';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const SHARED = 'octo-org/shared';
 const SHARED_WF = `${SHARED}/.github/workflows/d.yml`;
 

@@ -9,17 +9,18 @@ import {
   CI,
   createPull,
   expectSettled,
+  LIB,
+  LIB_WF,
   PULL_FILES,
   pullRequestPayload,
   REVIEWS,
   startHarness,
+  until,
   type AppHarness,
   type FakeCheckRun,
   type PullInfo,
 } from '../support/app.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const WHAT_TO_DO =
   '**What to do:** fix the cause named above if it is in your hands — for a policy file, edit it at the file and line given — then re-run this check (**Re-run** on the Checks tab) or push a new commit. If GitHub failed or was slow, re-running is enough.';
 
@@ -46,9 +47,6 @@ function onlyRun(): FakeCheckRun {
   return h.gh.checkRuns[0]!;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('failures complete the check as failed, with the reason', () => {
   it('GitHub answers 500 for the PR files', async () => {

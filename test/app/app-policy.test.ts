@@ -2,12 +2,14 @@
 // default branch of octo-org/.github only, an invalid one failing closed with its place, a pull request to the
 // policy file itself (validation and dry run), and privacy on a public repository.
 import {
+  addLib,
   APP,
   CALLABLE,
   calling,
   CI,
   createPull,
   expectSettled,
+  LIB_WF,
   POLICY_PATH,
   POLICY_REPO,
   pullRequestPayload,
@@ -17,8 +19,6 @@ import {
   type FakeCheckRun,
 } from '../support/app.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 
 const TAGS_ALLOWED = 'version: 1\nextends: recommended\nrules:\n  pinning:\n    require: ref\n    verify: false\n';
 const SHA_REQUIRED = 'version: 1\nextends: recommended\n';
@@ -44,16 +44,10 @@ function onlyRun(): FakeCheckRun {
 }
 
 /** other-org/lib with a callable workflow tagged v1. */
-function addLib(): string {
-  h.gh.addRepo(LIB);
-  const sha = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
-  h.gh.tag(LIB, 'v1', sha);
-  return sha;
-}
 
 describe('the organization policy', () => {
   it('is read from the default branch of octo-org/.github; a policy on another branch is not used', async () => {
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(POLICY_REPO, { defaultBranch: 'trunk' });
     const trunk = h.gh.commit(POLICY_REPO, { [POLICY_PATH]: TAGS_ALLOWED }, { branch: 'trunk' });
     // Newer, and on a branch named like a usual default: it must not matter.
@@ -72,7 +66,7 @@ describe('the organization policy', () => {
   });
 
   it('the same pull request fails under a default-branch policy requiring SHA pins', async () => {
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(POLICY_REPO);
     const policy = h.gh.commit(POLICY_REPO, { [POLICY_PATH]: SHA_REQUIRED }, { branch: 'main' });
     h.gh.addRepo(APP);
@@ -85,7 +79,7 @@ describe('the organization policy', () => {
   });
 
   it('an invalid organization policy fails the check closed, naming octo-org/.github:<path>:line:column', async () => {
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(POLICY_REPO);
     h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrules:\n  pinning:\n    require: always\n' }, { branch: 'main' });
     h.gh.addRepo(APP);
@@ -105,7 +99,7 @@ describe('the organization policy', () => {
 
 describe('a pull request to the organization policy file', () => {
   function policyWorld(): { current: string } {
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(POLICY_REPO);
     const current = h.gh.commit(POLICY_REPO, { [POLICY_PATH]: TAGS_ALLOWED, 'README.md': 'policy\n' }, { branch: 'main' });
     h.gh.addRepo(APP);
@@ -172,7 +166,7 @@ describe('privacy on a public repository', () => {
     const secret = h.gh.commit('octo-org/secret-lib', { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
     h.gh.addRepo('octo-org/shared');
     const shared = h.gh.commit('octo-org/shared', { '.github/workflows/deploy.yml': calling({ inner: 'octo-org/secret-lib/.github/workflows/x.yml@main' }, 'workflow_call') }, { branch: 'main' });
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(APP);
     const pull = createPull(h.gh, {
       repo: APP,

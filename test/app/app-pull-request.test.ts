@@ -2,6 +2,7 @@
 // lifecycle, findings on the exact lines, suggested changes, transitive and local calls, forks, batches.
 import { MAX_SUGGESTIONS } from '../../src/app/review.js';
 import {
+  addLib,
   APP,
   CALLABLE,
   calling,
@@ -10,6 +11,8 @@ import {
   CI,
   createPull,
   expectSettled,
+  LIB,
+  LIB_WF,
   pullRequestPayload,
   REVIEWS,
   startHarness,
@@ -18,8 +21,6 @@ import {
   type PullInfo,
 } from '../support/app.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const SHARED = 'octo-org/shared';
 const DEPLOY = '.github/workflows/deploy.yml';
 const BUILD = '.github/workflows/build.yml';
@@ -40,15 +41,10 @@ afterEach(async () => {
   }
 });
 
-/** other-org/lib with a callable workflow on main; returns main's commit. */
-function addLib(): string {
-  h.gh.addRepo(LIB);
-  return h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
-}
 
 /** octo-org/app with a PR whose head adds ci.yml calling other-org/lib@main on line 4. */
 function unpinnedPull(options: { fork?: string } = {}): PullInfo {
-  addLib();
+  addLib(h.gh);
   h.gh.addRepo(APP);
   if (options.fork !== undefined) h.gh.addRepo(options.fork);
   return createPull(h.gh, {
@@ -168,7 +164,7 @@ describe('what the check says', () => {
   });
 
   it('a transitive violation (PR → octo-org/shared@sha → other-org/lib@main): annotated on the PR’s line with the chain, no suggestion', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(SHARED);
     const shared = h.gh.commit(SHARED, { [DEPLOY]: calling({ inner: `${LIB_WF}@main` }, 'workflow_call') }, { branch: 'main' });
     h.gh.addRepo(APP);
@@ -187,7 +183,7 @@ describe('what the check says', () => {
   });
 
   it('a workflow the PR does not change, calling a changed one through ./, is evaluated too', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const release = calling({ build: `./${BUILD}` }, 'push');
     const pull = createPull(h.gh, {
@@ -217,7 +213,7 @@ describe('what the check says', () => {
   });
 
   it('the PR files API is read page by page: a workflow on the second page is found', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const docs = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`.aaa/doc-${String(index).padStart(3, '0')}.md`, `doc ${index}\n`]));
     const pull = createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { ...docs, [CI]: calling({ call: `${LIB_WF}@main` }) } });
@@ -255,7 +251,7 @@ describe('what the check says', () => {
 
 describe('a commit’s verdict cannot be laundered', () => {
   it('a second pull request with the same head, against a branch that already holds the change, still fails', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const main = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
     // B2 already carries the unpinned call; X adds only a README line on top of it.
@@ -272,7 +268,7 @@ describe('a commit’s verdict cannot be laundered', () => {
   });
 
   it('a file list GitHub cut short: the workflow directories are compared instead, and the change is evaluated', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const base = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
     const head = h.gh.commit(APP, { 'README.md': 'app, edited\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [base], branch: 'feature' });
@@ -290,7 +286,7 @@ describe('a commit’s verdict cannot be laundered', () => {
 
 describe('annotations past GitHub’s 50 per request', () => {
   it('120 findings: three updates of 50, 50 and 20 annotations, the last one completing the run', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const jobs = Object.fromEntries(Array.from({ length: 120 }, (_, index) => [`j${index}`, `${LIB_WF}@main`]));
     const pull = createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling(jobs) } });

@@ -1,6 +1,7 @@
 // Full flows of the deliveries that evaluate again or act on a check run: merge_group, check_run rerequested,
 // check_suite rerequested, and the "Pin all" requested action (same repository, and a fork).
 import {
+  addLib,
   APP,
   CALLABLE,
   calling,
@@ -12,6 +13,8 @@ import {
   createPull,
   expectSettled,
   GET_CHECK_RUN,
+  LIB,
+  LIB_WF,
   mergeGroupPayload,
   PULL,
   PULL_FILES,
@@ -23,8 +26,6 @@ import {
   type PullInfo,
 } from '../support/app.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const GIT_ROUTES = ['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', 'POST /repos/{owner}/{repo}/git/trees', 'POST /repos/{owner}/{repo}/git/commits', 'PATCH /repos/{owner}/{repo}/git/refs/{ref}'];
 
 let h: AppHarness;
@@ -42,14 +43,10 @@ afterEach(async () => {
   }
 });
 
-function addLib(): string {
-  h.gh.addRepo(LIB);
-  return h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
-}
 
 /** octo-org/app's PR #7 adding ci.yml with an unpinned call on line 4 (and a pinned-by-tag one on line 6 when asked). */
 function unpinnedPull(options: { fork?: string } = {}): PullInfo {
-  addLib();
+  addLib(h.gh);
   h.gh.addRepo(APP);
   if (options.fork !== undefined) h.gh.addRepo(options.fork);
   return createPull(h.gh, {
@@ -62,7 +59,7 @@ function unpinnedPull(options: { fork?: string } = {}): PullInfo {
 
 describe('merge_group checks_requested', () => {
   it('evaluates the merge group’s head commit, with the files from the compare API', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const base = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
     const head = h.gh.commit(APP, { 'README.md': 'app\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [base] });
@@ -79,7 +76,7 @@ describe('merge_group checks_requested', () => {
   });
 
   it('a re-run of the merge group’s check evaluates the same commits again, from its external_id', async () => {
-    addLib();
+    addLib(h.gh);
     h.gh.addRepo(APP);
     const base = h.gh.commit(APP, { 'README.md': 'app\n' }, { branch: 'main' });
     const head = h.gh.commit(APP, { 'README.md': 'app\n', [CI]: calling({ call: `${LIB_WF}@main` }) }, { parents: [base] });

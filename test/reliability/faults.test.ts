@@ -12,20 +12,23 @@ import { jsonLogger } from '../../src/lambda/log.js';
 import type { WardenServices } from '../../src/services.js';
 import { DynamoStateStore } from '../../src/state/store.js';
 import {
+  addLib,
   APP,
-  CALLABLE,
   calling,
   CHECK_RUN,
   CHECK_RUNS,
   CI,
   createPull,
   expectSettled,
+  LIB,
+  LIB_WF,
   mergeGroupPayload,
   PULL_FILES,
   pullRequestPayload,
   pushPayload,
   REVIEWS,
   startHarness,
+  until,
   type AppHarness,
   type FakeCheckRun,
   type PullInfo,
@@ -33,8 +36,6 @@ import {
 import { FakeGitHub } from '../support/fake-github.js';
 import { generatePrivateKey, productionProbot, serveTokenExchange, TOKEN_EXCHANGE } from '../support/production-probot.js';
 
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 const PASSED = 'Workflow policy passed';
 const ONE_VIOLATION = '1 policy violation in 1 workflow';
 const COULD_NOT_FINISH = (status: number) => `Not evaluated: The evaluation could not finish: GitHub answered ${status}.`;
@@ -65,17 +66,15 @@ afterEach(async () => {
 });
 
 /** other-org/lib with a callable workflow on main, tagged v1 (added once per test); returns the commit. */
-function addLib(): string {
+function addLibOnce(): string {
   if (libCommit !== undefined) return libCommit;
-  h.gh.addRepo(LIB);
-  libCommit = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
-  h.gh.tag(LIB, 'v1', libCommit);
+  libCommit = addLib(h.gh, { tagV1: true });
   return libCommit;
 }
 
 /** A PR whose call is pinned to v1's commit: it passes when nothing fails. */
 function pinnedPull(repo = APP, number = 7): PullInfo {
-  const sha = addLib();
+  const sha = addLibOnce();
   h.gh.addRepo(repo);
   return createPull(h.gh, { repo, number, base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@${sha} # v1` }) } });
 }
@@ -93,9 +92,6 @@ function graphqlOutcomes(operation: string): (number | string)[] {
   return h.gh.requests.filter((entry) => entry.graphql?.query.includes(`query ${operation}`) === true).map((entry) => entry.outcome);
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 async function deliveries(): Promise<[unknown, unknown][]> {
   const items = (await h.table()).filter((item) => String(item.pk).startsWith('delivery#'));
@@ -377,7 +373,7 @@ describe('DynamoDB faults', () => {
 describe('duplicate, out-of-order and concurrent deliveries', () => {
   /** The PR moved from head A (unpinned: fails) to head B (pinned: passes). */
   function movedPull(): { a: PullInfo; b: PullInfo } {
-    const sha = addLib();
+    const sha = addLibOnce();
     h.gh.addRepo(APP);
     const a = createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@main` }) } });
     const headB = h.gh.commit(APP, { [CI]: calling({ call: `${LIB_WF}@${sha} # v1` }) }, { parents: [a.headSha], branch: a.headRef });

@@ -17,13 +17,14 @@ import { createWorkerHandler } from '../../src/lambda/worker.js';
 import type { WardenServices } from '../../src/services.js';
 import { DynamoStateStore } from '../../src/state/store.js';
 import {
+  addLib,
   APP,
-  CALLABLE,
   calling,
   CHECK_RUNS,
   CI,
   createPull,
   expectSettled,
+  LIB_WF,
   POLICY_PATH,
   POLICY_REPO,
   PULL_FILES,
@@ -37,8 +38,6 @@ import type { LoggedRequest } from '../support/fake-github.js';
 import { captureLogs, generatePrivateKey, productionProbot, serveTokenExchange, ShortWaitOctokit, TOKEN_EXCHANGE } from '../support/production-probot.js';
 
 const SECRET = 'warden-webhook-secret-9f8e7d';
-const LIB = 'other-org/lib';
-const LIB_WF = `${LIB}/.github/workflows/x.yml`;
 
 let h: AppHarness;
 
@@ -55,15 +54,9 @@ afterEach(async () => {
   }
 });
 
-function addLib(): string {
-  h.gh.addRepo(LIB);
-  const sha = h.gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
-  h.gh.tag(LIB, 'v1', sha);
-  return sha;
-}
 
 function pinnedPull(): PullInfo {
-  const sha = addLib();
+  const sha = addLib(h.gh, { tagV1: true });
   h.gh.addRepo(APP);
   return createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling({ call: `${LIB_WF}@${sha} # v1` }) } });
 }
@@ -165,7 +158,7 @@ describe('a pull request cannot change the policy that judges it', () => {
   }
 
   it('the repository’s own policy: the head loosens it, the verdict is the base policy’s and the head’s file is never read', async () => {
-    const sha = addLib();
+    const sha = addLib(h.gh, { tagV1: true });
     h.gh.addRepo(APP);
     const strict = 'version: 1\nrules:\n  allowed-sources:\n    allow: ["octo-org/*"]\n';
     const pull = createPull(h.gh, {
@@ -183,7 +176,7 @@ describe('a pull request cannot change the policy that judges it', () => {
   });
 
   it('the organization policy, in a PR to octo-org/.github: validated, but the verdict is the default branch’s', async () => {
-    addLib();
+    addLib(h.gh, { tagV1: true });
     h.gh.addRepo(POLICY_REPO);
     const current = 'version: 1\nextends: recommended\n';
     const loosened = 'version: 1\nextends: recommended\nrules:\n  pinning:\n    require: any\n';
@@ -305,7 +298,7 @@ describe('uses: values naming other hosts or docker:// are never fetched', () =>
     const onNoMatch = (request: { href?: string; host?: string; path?: string }): void => void unmatched.push(request.href ?? `${request.host ?? ''}${request.path ?? ''}`);
     nock.emitter.on('no match', onNoMatch);
     try {
-      const sha = addLib();
+      const sha = addLib(h.gh, { tagV1: true });
       h.gh.addRepo(APP);
       const workflow = [
         'on: pull_request',

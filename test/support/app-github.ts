@@ -707,3 +707,20 @@ export const CALLABLE = 'on: workflow_call\njobs:\n  run:\n    runs-on: ubuntu-l
 export function calling(uses: Record<string, string>, on = 'pull_request'): string {
   return [`on: ${on}`, 'jobs:', ...Object.entries(uses).flatMap(([job, target]) => [`  ${job}:`, `    uses: ${target}`]), ''].join('\n');
 }
+
+/** The other owner's repository most app tests call into, and its one reusable workflow. */
+export const LIB = 'other-org/lib';
+export const LIB_WF = `${LIB}/.github/workflows/x.yml`;
+
+/** other-org/lib with CALLABLE on main, tagged `v1` when asked; returns main's commit. */
+export function addLib(gh: AppGitHub, options: { tagV1?: boolean } = {}): string {
+  gh.addRepo(LIB);
+  const sha = gh.commit(LIB, { '.github/workflows/x.yml': CALLABLE }, { branch: 'main' });
+  if (options.tagV1) gh.tag(LIB, 'v1', sha);
+  return sha;
+}
+
+/** Waits (a few milliseconds at a time) until something the app does in the background has happened. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
