@@ -9,6 +9,7 @@ import type { CallGraph, GraphEdge, RepoId, ResolutionError } from '../graph/typ
 import { repoKey } from '../graph/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Policy } from '../policy/types.js';
+import { tagRequirementFor } from '../rules/pinning.js';
 import type { RefFacts, RefFactsRequest, WorkflowSource } from '../source/port.js';
 
 export interface GatherRefFactsOptions {
@@ -98,8 +99,9 @@ function wantedRefFacts(graph: CallGraph, policy: Policy): Map<string, Wanted> {
     wanted.set(key, want);
     const comment = edge.uses.versionComment;
     if (comment !== undefined) want.tags.add(comment);
-    // A commit that does not exist is the `resolution` rule's finding; comparing it would only fail.
-    if (!pinning.verify || ref.refKind !== 'sha' || edge.error?.kind === 'commit-not-found') continue;
+    // A commit that does not exist is the `resolution` rule's finding; comparing it would only fail. A callee that
+    // must be called by tag is reported for its SHA whatever the commit is: only its tags are needed, for the fix.
+    if (!pinning.verify || ref.refKind !== 'sha' || edge.error?.kind === 'commit-not-found' || tagRequirementFor(pinning, ref)) continue;
     const commit = ref.ref.toLowerCase();
     want.commits.add(commit);
     if (comment !== undefined) want.commentTags.set(commit, new Set([...(want.commentTags.get(commit) ?? []), comment]));

@@ -29,6 +29,8 @@ import type {
   RuleSettings,
   RulesFile,
   Severity,
+  TagRequirement,
+  TagRequirementFile,
 } from './types.js';
 
 /** Policy files are a few kilobytes; anything this large is a mistake or an attack. */
@@ -446,6 +448,8 @@ export function compilePolicy(text: string, file: string, options: ResolveOption
  *   narrow a preset's list is to restate it. A forgotten entry fails closed (calls get reported).
  * - `deny` lists add up: a later layer can add blocks and never remove one, so restating `deny` to
  *   add an entry cannot silently drop a block (which would fail open).
+ * - `pinning.tag-required` entries add up: they state what a callee's maintainers require, which no layer
+ *   makes untrue; a later entry for the same `uses` replaces the earlier one.
  * - `exceptions` and `repositories` add up, earlier layers' entries first; among `repositories`
  *   entries matching the same repository, later ones win.
  * - A rule listed without `severity` is turned on: `error` if it was off, otherwise it keeps its
@@ -577,7 +581,7 @@ export function defaultRules(): RuleSettings {
   return {
     'allowed-sources': { severity: 'off', deny: [] },
     visibility: { severity: 'error', allow: githubVisibilityTable(), checkAccessSetting: true },
-    pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true },
+    pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [] },
     'max-depth': { severity: 'off' },
     'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
     permissions: { severity: 'error' },
@@ -625,6 +629,7 @@ export function applyRules(base: RuleSettings, fragment: RulesFile | undefined):
       require: pinning.require ?? current.require,
       scope: pinning.scope ?? current.scope,
       verify: pinning.verify ?? current.verify,
+      tagRequired: mergeTagRequirements(current.tagRequired, pinning['tag-required'] ?? []),
     };
   }
   const depth = fragment['max-depth'];
@@ -649,6 +654,18 @@ export function applyRules(base: RuleSettings, fragment: RulesFile | undefined):
     next.contract = { severity: turnedOn(base.contract.severity, fragment.contract.severity) };
   }
   return next;
+}
+
+/**
+ * Tag requirements add up layer by layer: they state what a callee's maintainers require, which no layer makes
+ * untrue. A later entry for the same `uses` pattern replaces the earlier one (a corrected reason or link).
+ */
+function mergeTagRequirements(current: readonly TagRequirement[], written: readonly TagRequirementFile[]): TagRequirement[] {
+  const merged = new Map(current.map((entry) => [entry.uses, entry]));
+  for (const entry of written) {
+    merged.set(entry.uses, { uses: entry.uses, ref: entry.ref ?? 'vX.Y.Z', reason: entry.reason, ...(entry.url !== undefined && { url: entry.url }) });
+  }
+  return [...merged.values()];
 }
 
 /** Listing a rule turns it on unless it says otherwise. */

@@ -19,7 +19,8 @@ export interface TightenResult {
  *
  * - `enforcement`: off < warn < block; a rule's `severity`: off < warning < error. Listing a rule with
  *   no `severity` turns it on (`error`) when it is off, as in any policy file.
- * - `pinning`: `require` any < ref < sha; `scope` external < all (all is wider); `verify` only false → true.
+ * - `pinning`: `require` any < ref < sha; `scope` external < all (all is wider); `verify` only false → true;
+ *   `tag-required` never applied (it accepts a tag where a SHA would be required).
  * - `max-depth.levels`: only lower (any value when none is in force: the host's limit still applies
  *   through `platform-limits`).
  * - `allowed-sources.allow`: intersected with the list in force: a call must match both. The result
@@ -123,7 +124,13 @@ function tightenRules(rules: RuleSettings, written: RulesFile | undefined, note:
       require: stricter(REQUIRE_ORDER, current.require, pinning.require, ['rules', 'pinning', 'require'], note),
       scope: stricter(SCOPE_ORDER, current.scope, pinning.scope, ['rules', 'pinning', 'scope'], note),
       verify: onlyOn(current.verify, pinning.verify, ['rules', 'pinning', 'verify'], note),
+      tagRequired: current.tagRequired,
     };
+    (pinning['tag-required'] ?? []).forEach((entry, index) => {
+      // One already in force (a preset the organization extends too) changes nothing.
+      if (current.tagRequired.some((known) => known.uses === entry.uses)) return;
+      note(['rules', 'pinning', 'tag-required', index], `rules.pinning.tag-required entry ${JSON.stringify(entry.uses)} ignored; it lets a callee be called by a tag instead of a SHA, and a repository policy may only tighten: tag requirements belong in the organization policy`);
+    });
   }
   const depth = written['max-depth'];
   if (depth !== undefined) {

@@ -33,6 +33,8 @@ export type Enforcement = 'block' | 'warn' | 'off';
 export type RepoPolicyMode = 'none' | 'tighten-only' | 'override';
 export type PinningRequirement = 'sha' | 'ref' | 'any';
 export type PinningScope = 'external' | 'all';
+/** The ref form a tag-required callee's maintainers require: an exact release tag, `v1.2.3` (a `-rc.1` prerelease allowed). */
+export type TagForm = 'vX.Y.Z';
 
 /** A problem in a policy file, with a 1-based position; `end*` is exclusive (editor convention). */
 export interface PolicyDiagnostic {
@@ -64,13 +66,26 @@ export interface RulesFile {
     allow?: Partial<Record<Visibility, Visibility[]>>;
     'check-access-setting'?: boolean;
   };
-  pinning?: RuleSettingsFile & { require?: PinningRequirement; scope?: PinningScope; verify?: boolean };
+  pinning?: RuleSettingsFile & {
+    require?: PinningRequirement;
+    scope?: PinningScope;
+    verify?: boolean;
+    'tag-required'?: TagRequirementFile[];
+  };
   'max-depth'?: RuleSettingsFile & { levels?: number };
   'secrets-inherit'?: RuleSettingsFile & { allow?: string[]; 'allow-same-owner'?: boolean };
   permissions?: RuleSettingsFile;
   contract?: RuleSettingsFile;
   'platform-limits'?: { severity?: 'error' };
   resolution?: { severity?: 'error' };
+}
+
+/** A callee whose maintainers require it to be called by a tag of one form (SLSA's builders: `@vX.Y.Z`). */
+export interface TagRequirementFile {
+  uses: string;
+  ref?: TagForm;
+  reason: string;
+  url?: string;
 }
 
 export interface ExceptionFile {
@@ -111,7 +126,11 @@ export interface RuleSettings {
   'allowed-sources': RuleSettingsBase & { allow?: string[]; deny: string[] };
   /** Caller visibility → callee visibilities it may call. */
   visibility: RuleSettingsBase & { allow: Record<Visibility, Visibility[]>; checkAccessSetting: boolean };
-  pinning: RuleSettingsBase & { require: PinningRequirement; scope: PinningScope; verify: boolean };
+  /**
+   * `tagRequired`: callees called by an exact tag instead of a SHA, because their maintainers require it; entries
+   * of every layer add up (a later entry for the same `uses` replaces an earlier one).
+   */
+  pinning: RuleSettingsBase & { require: PinningRequirement; scope: PinningScope; verify: boolean; tagRequired: TagRequirement[] };
   /** `levels` absent: the host's platform limit (already enforced by `platform-limits`). */
   'max-depth': RuleSettingsBase & { levels?: number };
   /** Callees that may receive `secrets: inherit`: matching `allow`, or sharing the caller's owner. */
@@ -120,6 +139,16 @@ export interface RuleSettings {
   contract: RuleSettingsBase;
   'platform-limits': { severity: 'error' };
   resolution: { severity: 'error' };
+}
+
+export interface TagRequirement {
+  /** Pattern of the callee (`owner/repo/.github/workflows/*` syntax), matched against the call without its ref. */
+  uses: string;
+  ref: TagForm;
+  /** Why, in one sentence: shown in every finding about such a call. */
+  reason: string;
+  /** Where the maintainers document it. */
+  url?: string;
 }
 
 export interface PolicyException {

@@ -5,7 +5,8 @@
 import type { EdgeVisit, Finding, Fix, RefFacts, Rule, RuleContext } from '../engine/types.js';
 import type { GraphNode } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
-import type { PinningScope } from '../policy/types.js';
+import { matchesPattern } from '../policy/patterns.js';
+import type { PinningScope, RuleSettings, TagRequirement } from '../policy/types.js';
 import { formatUses, type UsesReference } from '../workflow/uses.js';
 import { chainMentions, describeCall } from './describe.js';
 
@@ -172,6 +173,52 @@ function checkVersionComment(context: PinningContext, call: Call, facts: RefFact
   });
 }
 
+// ---- Callees that must be called by an exact tag ---------------------------------------------------
+
+/** `v1.2.3`, `v1.2.3-rc.1`: an exact release tag, the form SLSA's builders and generators require. */
+const EXACT_TAG = /^v\d+\.\d+\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+/** The requirement for this callee, matched on `owner/repo/path` (the ref is what is being judged). */
+export function tagRequirementFor(settings: RuleSettings['pinning'], reference: RemoteWorkflow): TagRequirement | undefined {
+  const callee = `${reference.owner}/${reference.repo}/${reference.path}`;
+  return settings.tagRequired.find((requirement) => matchesPattern(requirement.uses, callee));
+}
+
+/** The reason and the maintainers' note, as every finding about such a call ends. */
+function requirementText(requirement: TagRequirement): string {
+  return requirement.url === undefined ? requirement.reason : `${requirement.reason} See ${requirement.url}`;
+}
+
+/**
+ * What the callee's maintainers require instead of a SHA: an exact `vX.Y.Z` tag of the repository. A tag resolved
+ * through the repository's own refs reaches its commit by definition; what is left to verify is that the name is a
+ * tag, not a branch that happens to look like one. A SHA or a shorter tag gets the exact tag at its commit as the fix.
+ */
+function checkRequiredTag(context: PinningContext, call: Call, requirement: TagRequirement): void {
+  const { reference, visit } = call;
+  const resolved = visit.edge.resolvedRef;
+  const why = requirementText(requirement);
+  if (reference.refKind === 'named' && EXACT_TAG.test(reference.ref)) {
+    if (resolved?.kind !== 'branch') return;
+    context.report({
+      ...call.shared,
+      message: `${call.name} names ${reference.ref}, which is a branch of ${reference.owner}/${reference.repo}, not a tag: this workflow must be called by an exact vX.Y.Z tag. ${why}`,
+    });
+    return;
+  }
+  const commit = reference.refKind === 'sha' ? reference.ref : resolved?.commit;
+  const tag = commit === undefined ? undefined : tagsAt(factsOf(context, reference), commit).find((name) => EXACT_TAG.test(name));
+  const written = reference.refKind === 'sha' ? 'a commit SHA' : `the ${resolved?.kind ?? 'ref'} ${reference.ref}`;
+  const missing = tag === undefined ? ' No vX.Y.Z tag is known at the commit it runs: call the release you want by its tag.' : '';
+  context.report({
+    ...call.shared,
+    message: `${call.name} must be called by an exact vX.Y.Z tag, not ${written}. ${why}${missing}`,
+    ...(tag !== undefined && {
+      fix: { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses: formatUses({ ...reference, ref: tag, refKind: 'named' }) },
+    }),
+  });
+}
+
 export const PinningRule: Rule<'pinning'> = {
   meta: {
     id: 'pinning',
@@ -188,7 +235,11 @@ export const PinningRule: Rule<'pinning'> = {
       'within the limit contains it): the check fails closed. A commit a branch or tag points at is verified at once, ' +
       'and one in the default branch\'s history or in the commented tag\'s with one or two compares; re-run the ' +
       'check when GitHub failed. The fix is the exact pinned line: the commit the ref ' +
-      'resolves to (annotated tags peeled) with its most specific tag as the comment.',
+      'resolves to (annotated tags peeled) with its most specific tag as the comment. Callees listed in ' +
+      '`tag-required` (the presets list SLSA\'s builders and generators, whose maintainers require it because ' +
+      'slsa-verifier checks the builder\'s ref) must instead be called by an exact vX.Y.Z tag under `require: sha` ' +
+      'or `ref`: a SHA or a shorter tag such as v2 is reported with the exact tag at its commit as the fix, and a ' +
+      'vX.Y.Z that names a branch is reported too.',
     fixable: true,
   },
 
@@ -205,7 +256,10 @@ export const PinningRule: Rule<'pinning'> = {
         mentions: chainMentions(context.graph, visit.chain),
       },
     };
-    if (reference.refKind === 'named') checkNamedRef(context, call);
+    const requirement = tagRequirementFor(context.settings, reference);
+    if (requirement) {
+      if (context.settings.require !== 'any') checkRequiredTag(context, call, requirement);
+    } else if (reference.refKind === 'named') checkNamedRef(context, call);
     else if (context.settings.verify) verifyCommit(context, call);
   },
 };

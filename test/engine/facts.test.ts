@@ -85,6 +85,19 @@ beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
+/** A source that records what it is asked for ref facts and answers nothing. */
+function recordingSource(asked: RefFactsRequest[][]): WorkflowSource {
+  return {
+    host: 'github.com',
+    fetchLevel: () => Promise.reject(new Error('not used')),
+    fetchActionsAccess: () => Promise.reject(new Error('not used')),
+    fetchRefFacts: (requests) => {
+      asked.push(requests);
+      return Promise.resolve(new Map());
+    },
+  };
+}
+
 describe('gatherRefFacts', () => {
   it('asks one GraphQL request for the external callee and compares only the pinned commits that are no ref tip', async () => {
     const s = await scenario();
@@ -120,15 +133,7 @@ describe('gatherRefFacts', () => {
   it('asks about each pinned commit with the tags its version comments name, except commits the cache decided', async () => {
     const s = await scenario();
     const asked: RefFactsRequest[][] = [];
-    const recording: WorkflowSource = {
-      host: 'github.com',
-      fetchLevel: () => Promise.reject(new Error('not used')),
-      fetchActionsAccess: () => Promise.reject(new Error('not used')),
-      fetchRefFacts: (requests) => {
-        asked.push(requests);
-        return Promise.resolve(new Map());
-      },
-    };
+    const recording = recordingSource(asked);
     const policy = policyFrom('version: 1\nextends: recommended\n');
     const shared = { owner: 'octo-org', name: 'shared' };
     await gatherRefFacts({ graph: s.graph, policy, source: recording });
@@ -140,6 +145,15 @@ describe('gatherRefFacts', () => {
       [{ repo: shared, commits: [s.c2, s.impostor], tags: ['v1.0.0'], defaultBranch: 'main', commentTags: new Map([[s.c2, ['v1.0.0']]]) }],
       [{ repo: shared, commits: [s.impostor], tags: ['v1.0.0'], defaultBranch: 'main' }],
     ]);
+  });
+
+  it('asks only for the tags of a callee that must be called by tag: its SHA pins are reported whatever their commit', async () => {
+    const s = await scenario();
+    const asked: RefFactsRequest[][] = [];
+    const recording = recordingSource(asked);
+    const policy = policyFrom('version: 1\nextends: recommended\nrules:\n  pinning:\n    tag-required: [{ uses: "octo-org/shared/*", reason: "by tag" }]\n');
+    await gatherRefFacts({ graph: s.graph, policy, source: recording });
+    expect(asked).toEqual([[{ repo: { owner: 'octo-org', name: 'shared' }, commits: [], tags: ['v1.0.0'], defaultBranch: 'main' }]]);
   });
 
   it.each([

@@ -143,6 +143,15 @@ describe('parsePolicy: schema errors at the offending node', () => {
       'version: 1\nrules:\n  allowed-sources:\n    allow: [a/*, b/*, a/*]\n',
       [diag(4, 23, 4, 26, 'duplicate entry "a/*" in rules.allowed-sources.allow')],
     ],
+    [
+      'a tag-required callee written with a ref, an unknown form and no reason',
+      'version: 1\nrules:\n  pinning:\n    tag-required:\n      - { uses: "a/b/.github/workflows/x.yml@v1", ref: v1, reason: r }\n      - { uses: "a/c/*" }\n',
+      [
+        diag(5, 17, 5, 49, 'invalid value "a/b/.github/workflows/x.yml@v1" for rules.pinning.tag-required[0].uses; expected a pattern without a ref, such as `slsa-framework/slsa-github-generator/.github/workflows/*`: no spaces, no `!` and no `@`'),
+        diag(5, 56, 5, 58, 'invalid value "v1" for rules.pinning.tag-required[0].ref; allowed values: "vX.Y.Z"'),
+        diag(6, 9, 6, 26, 'missing required key "reason" in rules.pinning.tag-required[1]'),
+      ],
+    ],
     ['below the minimum', 'version: 1\nplatform: { max-levels: 0 }\n', [diag(2, 25, 2, 26, 'platform.max-levels must be at least 1; got 0')]],
     [
       'empty strings and lists',

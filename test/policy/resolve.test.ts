@@ -43,7 +43,7 @@ describe('resolvePolicy: defaults', () => {
         allow: { public: ['public'], internal: ['internal', 'public'], private: ['private', 'internal', 'public'] },
         checkAccessSetting: true,
       },
-      pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true },
+      pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [] },
       'max-depth': { severity: 'off' },
       'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
@@ -55,7 +55,7 @@ describe('resolvePolicy: defaults', () => {
 
   it('turns a listed rule on with its default options', () => {
     const policy = compiled('version: 1\nrules:\n  pinning: {}\n  max-depth: { levels: 5 }\n  allowed-sources: { deny: [x/*] }\n', presets({}));
-    expect(policy.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'external', verify: true });
+    expect(policy.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [] });
     expect(policy.rules['max-depth']).toEqual({ severity: 'error', levels: 5 });
     expect(policy.rules['allowed-sources']).toEqual({ severity: 'error', deny: ['x/*'] });
   });
@@ -92,6 +92,17 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
       ['x/*', 'y/*', 'z/*'],
     ],
     [
+      'pinning.tag-required entries add up; the child’s entry for the same pattern replaces the parent’s',
+      'rules:\n  pinning:\n    tag-required:\n      - { uses: "a/b/*", reason: "old", url: "https://a.example/b" }\n      - { uses: "c/d/*", reason: "kept" }\n',
+      'rules:\n  pinning:\n    tag-required: [{ uses: "a/b/*", reason: "new" }, { uses: "e/f/*", ref: vX.Y.Z, reason: "added" }]\n',
+      (p) => p.rules.pinning.tagRequired,
+      [
+        { uses: 'a/b/*', ref: 'vX.Y.Z', reason: 'new' },
+        { uses: 'c/d/*', ref: 'vX.Y.Z', reason: 'kept' },
+        { uses: 'e/f/*', ref: 'vX.Y.Z', reason: 'added' },
+      ],
+    ],
+    [
       'an empty deny in the child removes nothing',
       'rules:\n  allowed-sources: { deny: [x/*] }\n',
       'rules:\n  allowed-sources: { deny: [] }\n',
@@ -117,7 +128,7 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
       'rules:\n  pinning: { severity: warning, scope: all }\n',
       'rules:\n  pinning: { require: ref }\n',
       (p) => p.rules.pinning,
-      { severity: 'warning', require: 'ref', scope: 'all', verify: true },
+      { severity: 'warning', require: 'ref', scope: 'all', verify: true, tagRequired: [] },
     ],
     [
       'a rule the parent turned off is turned on when the child configures it',

@@ -72,6 +72,13 @@ describe('tightenPolicy: a repository cannot loosen the organization policy', ()
       [`${REPO_FILE}:4:13: rules.pinning.verify false ignored; the policy in force sets it to true, and a repository policy may only switch it on`],
     ],
     [
+      'pinning tag-required: a callee the organization does not list',
+      'rules:\n  pinning:\n    tag-required: [{ uses: "stranger/builder/*", reason: "by tag" }]\n',
+      [
+        `${REPO_FILE}:4:20: rules.pinning.tag-required entry "stranger/builder/*" ignored; it lets a callee be called by a tag instead of a SHA, and a repository policy may only tighten: tag requirements belong in the organization policy`,
+      ],
+    ],
+    [
       'allowed-sources allow adding a source',
       'rules:\n  allowed-sources:\n    allow: ["octo-org/*", "actions-org/reusable/*", "stranger/*"]\n',
       [
@@ -152,10 +159,14 @@ describe('tightenPolicy: a repository cannot loosen the organization policy', ()
     expect(result.policy.sources).toEqual([ORG_FILE, 'policies/recommended.yml', REPO_FILE]);
     expect(notesOf(result)).toEqual([
       `policies/recommended.yml:19:12: ${loosen('rules.pinning.scope', '"external"', '"all"', 'external < all')}`,
-      'policies/recommended.yml:34:23: rules.secrets-inherit.allow-same-owner true ignored; the policy in force sets it to false, and a repository policy may only switch it off',
+      `policies/recommended.yml:29:9: ${SLSA_IGNORED}`,
+      'policies/recommended.yml:43:23: rules.secrets-inherit.allow-same-owner true ignored; the policy in force sets it to false, and a repository policy may only switch it off',
     ]);
   });
 });
+
+const SLSA_IGNORED =
+  'rules.pinning.tag-required entry "slsa-framework/slsa-github-generator/.github/workflows/*" ignored; it lets a callee be called by a tag instead of a SHA, and a repository policy may only tighten: tag requirements belong in the organization policy';
 
 /** GitHub's semantics for one allow list: matches an entry, no `!` entry. */
 function allowedBy(list: readonly string[], target: string): boolean {
@@ -177,7 +188,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
       WEAK_ORG,
       'rules:\n  pinning: { require: sha, scope: all, verify: true }\n',
       (p) => p.rules.pinning,
-      { severity: 'warning', require: 'sha', scope: 'all', verify: true },
+      { severity: 'warning', require: 'sha', scope: 'all', verify: true, tagRequired: [] },
       [],
     ],
     ['max-depth where none is set', WEAK_ORG, 'rules:\n  max-depth: { levels: 5 }\n', (p) => p.rules['max-depth'], { severity: 'error', levels: 5 }, []],
@@ -261,11 +272,12 @@ describe('tightenPolicy: what a repository may tighten', () => {
       (p) => [p.enforcement, p.rules.pinning, p.rules['max-depth'], p.rules['secrets-inherit']],
       [
         'block',
-        { severity: 'error', require: 'sha', scope: 'all', verify: true },
+        { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [] },
         { severity: 'error', levels: 3 },
         { severity: 'error', allow: [], allowSameOwner: false },
       ],
-      [],
+      // The organization policy lists no tag-required callee: the preset's would let SLSA's builders be called by tag.
+      [`policies/recommended.yml:29:9: ${SLSA_IGNORED}`],
     ],
   ];
 

@@ -344,12 +344,156 @@ const invalid: Case[] = [
   },
 ];
 
+// ---- Callees whose maintainers require an exact vX.Y.Z tag (the presets' SLSA table, or the policy's own) ----
+
+const SLSA = 'slsa-framework/slsa-github-generator';
+const GENERATOR = '.github/workflows/generator_generic_slsa3.yml';
+const BUILDER = 'other/builder';
+const BUILD = '.github/workflows/build.yml';
+/** The SLSA generator at one commit tagged v2, v2.1 and v2.1.0; a builder of the policy's own table tagged v3 and v3.0.0. */
+const TAGGED: Record<string, RepoSpec> = {
+  [SLSA]: { files: { [GENERATOR]: callable() }, tags: { v2: {}, 'v2.1': {}, 'v2.1.0': {} } },
+  [BUILDER]: { files: { [BUILD]: callable() }, tags: { v3: {}, 'v3.0.0': { annotated: true } } },
+};
+const SLSA_POLICY = 'version: 1\nextends: recommended\n';
+const OWN_TABLE = `version: 1
+rules:
+  pinning:
+    require: sha
+    tag-required:
+      - uses: "${BUILDER}/.github/workflows/*"
+        reason: "The builder checks the tag it was called by."
+`;
+const SLSA_WHY =
+  "SLSA's builders and generators must be called by an exact vX.Y.Z tag: slsa-verifier checks the tag the builder ran at, so a SHA or a shorter tag such as v2 fails the build. " +
+  'See https://github.com/slsa-framework/slsa-github-generator#referencing-slsa-builders-and-generators';
+const slsaFacts = (c: Commits) => facts(SLSA, [[c[SLSA]!, ['v2', 'v2.1', 'v2.1.0']]], []);
+const tagFix = (c: Commits, uses: string): Fix => ({ kind: 'replace-uses', node: nodeAt(c, APP, CI), jobId: 'call0', uses });
+
+const tagValid: Case[] = [
+  {
+    name: 'tag-required: the SLSA generator by its exact tag under require sha (the presets’ table)',
+    callees: TAGGED,
+    ci: () => caller(`${SLSA}/${GENERATOR}@v2.1.0`),
+    policy: SLSA_POLICY,
+    expected: () => [],
+  },
+  {
+    name: 'tag-required: an annotated exact tag of a callee the policy lists itself',
+    callees: TAGGED,
+    ci: () => caller(`${BUILDER}/${BUILD}@v3.0.0`),
+    policy: OWN_TABLE,
+    expected: () => [],
+  },
+  {
+    name: 'tag-required: require any asks for nothing',
+    callees: TAGGED,
+    ci: () => caller(`${SLSA}/${GENERATOR}@main`),
+    policy: 'version: 1\nextends: recommended\nrules:\n  pinning: { require: any, verify: false }\n',
+    expected: () => [],
+  },
+];
+
+const tagInvalid: Case[] = [
+  {
+    name: 'tag-required: a shorter tag gets the exact tag at its commit as the fix',
+    callees: TAGGED,
+    ci: () => caller(`${SLSA}/${GENERATOR}@v2`),
+    policy: SLSA_POLICY,
+    refFacts: slsaFacts,
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `${SLSA}/${GENERATOR}@v2 must be called by an exact vX.Y.Z tag, not the tag v2. ${SLSA_WHY}`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`${SLSA}/${GENERATOR}@v2`],
+        fix: tagFix(c, `${SLSA}/${GENERATOR}@v2.1.0`),
+        mentions: ['octo-org/app', SLSA],
+      },
+    ],
+  },
+  {
+    name: 'tag-required: a SHA pin (with its comment) is replaced by the exact tag, never the reverse',
+    callees: TAGGED,
+    ci: (c) => caller(`${SLSA}/${GENERATOR}@${c[SLSA]} # v2.1.0`),
+    policy: SLSA_POLICY,
+    refFacts: slsaFacts,
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `${SLSA}/${GENERATOR}@${c[SLSA]} must be called by an exact vX.Y.Z tag, not a commit SHA. ${SLSA_WHY}`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`${SLSA}/${GENERATOR}@${c[SLSA]}`],
+        fix: tagFix(c, `${SLSA}/${GENERATOR}@v2.1.0`),
+        mentions: ['octo-org/app', SLSA],
+      },
+    ],
+  },
+  {
+    name: 'tag-required: a branch, with no exact tag known at its commit, gets no fix',
+    callees: TAGGED,
+    ci: () => caller(`${SLSA}/${GENERATOR}@main`),
+    policy: SLSA_POLICY,
+    refFacts: (c) => facts(SLSA, [[c[SLSA]!, ['v2']]], []),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `${SLSA}/${GENERATOR}@main must be called by an exact vX.Y.Z tag, not the branch main. ${SLSA_WHY} No vX.Y.Z tag is known at the commit it runs: call the release you want by its tag.`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`${SLSA}/${GENERATOR}@main`],
+        mentions: ['octo-org/app', SLSA],
+      },
+    ],
+  },
+  {
+    name: 'tag-required: a vX.Y.Z that names a branch, not a tag',
+    callees: TAGGED,
+    extra: (gh, c) => {
+      gh.branch(SLSA, 'v9.9.9', c[SLSA]!);
+      return {};
+    },
+    ci: () => caller(`${SLSA}/${GENERATOR}@v9.9.9`),
+    policy: SLSA_POLICY,
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `${SLSA}/${GENERATOR}@v9.9.9 names v9.9.9, which is a branch of ${SLSA}, not a tag: this workflow must be called by an exact vX.Y.Z tag. ${SLSA_WHY}`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`${SLSA}/${GENERATOR}@v9.9.9`],
+        mentions: ['octo-org/app', SLSA],
+      },
+    ],
+  },
+  {
+    name: 'tag-required: a callee of the policy’s own table by a shorter tag, fixed to its annotated exact tag',
+    callees: TAGGED,
+    ci: () => caller(`${BUILDER}/${BUILD}@v3`),
+    policy: OWN_TABLE,
+    refFacts: (c) => facts(BUILDER, [[c[BUILDER]!, ['v3', 'v3.0.0']]], []),
+    expected: (c) => [
+      {
+        ruleId: 'pinning',
+        severity: 'error',
+        message: `${BUILDER}/${BUILD}@v3 must be called by an exact vX.Y.Z tag, not the tag v3. The builder checks the tag it was called by.`,
+        location: { node: nodeAt(c, APP, CI), jobId: 'call0', key: 'uses' },
+        chain: [`${BUILDER}/${BUILD}@v3`],
+        fix: tagFix(c, `${BUILDER}/${BUILD}@v3.0.0`),
+        mentions: ['octo-org/app', BUILDER],
+      },
+    ],
+  },
+];
+
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('pinning', () => {
-  it.each(ruleTable(valid, invalid))('$kind: $name', async (entry) => {
+  it.each(ruleTable([...valid, ...tagValid], [...invalid, ...tagInvalid]))('$kind: $name', async (entry) => {
     const { findings, commits, gh } = await run(entry);
     expect(findings).toEqual(entry.expected(commits, gh));
   });

@@ -1,7 +1,16 @@
 // Policies for tests, compiled through the real parser so a test cannot use a shape the file format forbids.
 import { formatPolicyDiagnostic, compilePolicy } from '../../src/policy/parse.js';
 import { shippedPresets } from '../../src/policy/presets.js';
-import type { Policy } from '../../src/policy/types.js';
+import type { Policy, TagRequirement } from '../../src/policy/types.js';
+
+/** The tag-required callees both shipped presets list: SLSA's builders and generators. */
+export const SLSA_TAG_REQUIREMENT: TagRequirement = {
+  uses: 'slsa-framework/slsa-github-generator/.github/workflows/*',
+  ref: 'vX.Y.Z',
+  reason:
+    "SLSA's builders and generators must be called by an exact vX.Y.Z tag: slsa-verifier checks the tag the builder ran at, so a SHA or a shorter tag such as v2 fails the build.",
+  url: 'https://github.com/slsa-framework/slsa-github-generator#referencing-slsa-builders-and-generators',
+};
 
 /** Compiles a policy file's text; a test with an invalid policy fails at once with the diagnostics. */
 export function policyFrom(text: string, file = '.github/workflow-policy.yml'): Policy {
