@@ -3,6 +3,7 @@ import { compilePolicy, parsePolicy } from '../../src/policy/parse.js';
 import { compileShippedPreset, DEFAULT_PRESET, loadShippedPreset, PRESET_NAMES, shippedPresets } from '../../src/policy/presets.js';
 import type { Visibility } from '../../src/graph/types.js';
 import type { Policy } from '../../src/policy/types.js';
+import { SLSA_TAG_REQUIREMENT } from '../support/policy.js';
 
 const GITHUB_TABLE: Record<Visibility, Visibility[]> = { public: ['public'], internal: ['internal', 'public'], private: ['private', 'internal', 'public'] };
 
@@ -22,7 +23,7 @@ describe('shipped presets', () => {
       rules: {
         'allowed-sources': { severity: 'off', deny: [] },
         visibility: { severity: 'error', allow: GITHUB_TABLE, checkAccessSetting: true },
-        pinning: { severity: 'error', require: 'sha', scope: 'external', verify: true },
+        pinning: { severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] },
         'max-depth': { severity: 'error' },
         'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: true },
         permissions: { severity: 'error' },
@@ -45,7 +46,7 @@ describe('shipped presets', () => {
     expect(result.policy?.rules).toEqual({
       'allowed-sources': { severity: 'off', deny: [] },
       visibility: { severity: 'error', allow: GITHUB_TABLE, checkAccessSetting: true },
-      pinning: { severity: 'error', require: 'sha', scope: 'all', verify: true },
+      pinning: { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] },
       'max-depth': { severity: 'error', levels: 3 },
       'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
@@ -99,5 +100,17 @@ describe('shipped presets', () => {
     ]);
     const fixed = text.replace('alow:', 'allow:').replace('require: tag', 'require: ref').replace('allow-same-owners', 'allow-same-owner');
     expect(messages(fixed)).toEqual(['3:10 unknown preset "strikt"; did you mean "strict"?']);
+  });
+});
+
+describe('the README’s first policy', () => {
+  it('compiles, and needs no exception for SLSA’s builders: recommended calls them by tag', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Write a first policy'));
+    const text = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const { policy, diagnostics } = compilePolicy(text, 'README.md', shippedPresets);
+    expect(diagnostics).toEqual([]);
+    expect(policy?.rules.pinning.tagRequired).toEqual([SLSA_TAG_REQUIREMENT]);
+    expect(policy?.exceptions.map((exception) => exception.uses)).not.toContainEqual(expect.stringContaining('slsa-framework'));
   });
 });
