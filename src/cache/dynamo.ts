@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from '../log.js';
 import {
   DEFAULT_TTL_SECONDS,
   encodeCacheKey,
+  IMMUTABLE_NAMESPACES,
   type CacheEntry,
   type CacheKey,
   type CacheNamespace,
@@ -119,7 +120,7 @@ export class DynamoCacheStore implements CacheStore {
     const ttl = nowSeconds + this.ttlSeconds[ns];
     const items = await Promise.all(this.uniqueEntries(ns, entries).map((entry) => this.encode(ns, entry, ttl)));
     const storable = items.filter((item): item is StoredItem => item !== undefined);
-    if (ns === 'workflow') {
+    if (IMMUTABLE_NAMESPACES.has(ns)) {
       await Promise.all(storable.map((item) => this.limit(() => this.putIfAbsent(item, nowSeconds))));
       return;
     }
@@ -145,7 +146,7 @@ export class DynamoCacheStore implements CacheStore {
     const byIdentity = new Map<string, CacheEntry<N>>();
     for (const entry of entries) {
       const identity = encodeCacheKey(ns, entry.key);
-      if (ns === 'workflow' && byIdentity.has(identity)) continue;
+      if (IMMUTABLE_NAMESPACES.has(ns) && byIdentity.has(identity)) continue;
       byIdentity.set(identity, entry);
     }
     return [...byIdentity.values()];

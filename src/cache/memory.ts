@@ -2,6 +2,7 @@
 import {
   DEFAULT_TTL_SECONDS,
   encodeCacheKey,
+  IMMUTABLE_NAMESPACES,
   type CacheEntry,
   type CacheKey,
   type CacheNamespace,
@@ -57,7 +58,7 @@ export class MemoryCacheStore implements CacheStore {
     for (const { key, value } of entries) {
       const encoded = encodeCacheKey(ns, key);
       // The same workflow key always means the same content: the first writer wins.
-      if (ns === 'workflow' && this.live(encoded)) continue;
+      if (IMMUTABLE_NAMESPACES.has(ns) && this.live(encoded)) continue;
       this.entries.delete(encoded);
       this.entries.set(encoded, { value, expiresAt });
     }

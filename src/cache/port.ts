@@ -4,9 +4,17 @@ import type { ActionsAccessLevel, RepoMetadata, ResolutionError, ResolvedRef } f
 /** A file at a commit never changes, so it is cached long; so is its absence at that commit. */
 export type CachedWorkflowFile = { text: string } | { error: ResolutionError };
 
+/**
+ * What defines an action at a commit: its metadata file (`action.yml`, else `action.yaml`), else a lone
+ * `Dockerfile`, else nothing (the error). `path` is the file read, or `action.yml` where there is none. Immutable.
+ */
+export type CachedActionManifest = { path: string } & ({ text: string } | { dockerfile: true } | { error: ResolutionError });
+
 export interface CacheValues {
   /** partition `${repoKey}@${commit}`, sort: file path. Immutable. */
   workflow: CachedWorkflowFile;
+  /** partition `${repoKey}@${commit}`, sort: `/` and the action's directory. Immutable. */
+  action: CachedActionManifest;
   /** partition `repoKey`, sort: ref name. Expires within minutes; invalidated by push/create/delete. */
   ref: ResolvedRef;
   /** partition `repoKey`, sort `meta`. Expires within minutes; invalidated by repository events. */
@@ -43,6 +51,7 @@ export interface CacheEntry<N extends CacheNamespace> {
 /** Seconds each namespace lives. Expiry is checked on read as well: DynamoDB deletes expired items late. */
 export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
   workflow: 30 * 24 * 3600,
+  action: 30 * 24 * 3600,
   ref: 5 * 60,
   repo: 5 * 60,
   access: 5 * 60,
@@ -51,6 +60,9 @@ export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
   unreachable: 5 * 60,
 };
 
+/** Namespaces whose items never change once written (content at a commit): the first writer wins. */
+export const IMMUTABLE_NAMESPACES: ReadonlySet<CacheNamespace> = new Set<CacheNamespace>(['workflow', 'action']);
+
 export function encodeCacheKey(ns: CacheNamespace, key: CacheKey): string {
   return `${ns}#${key.host}#${key.partition}\u0000${key.sort}`;
 }
@@ -58,7 +70,7 @@ export function encodeCacheKey(ns: CacheNamespace, key: CacheKey): string {
 export interface CacheStore {
   /** Values found and not expired, by `encodeCacheKey`. Missing keys are simply absent. */
   getMany<N extends CacheNamespace>(ns: N, keys: CacheKey[]): Promise<Map<string, CacheValues[N]>>;
-  /** Immutable namespaces (`workflow`) never overwrite an existing item; the others replace it. */
+  /** Immutable namespaces (IMMUTABLE_NAMESPACES) never overwrite an existing item; the others replace it. */
   putMany<N extends CacheNamespace>(ns: N, entries: CacheEntry<N>[]): Promise<void>;
   /** Forget one item, or every item of a partition when `sort` is omitted. */
   invalidate(ns: CacheNamespace, host: string, partition: string, sort?: string): Promise<void>;

@@ -6,8 +6,8 @@ import { compilePatterns } from '../policy/patterns.js';
 import type { Policy, PolicyException } from '../policy/types.js';
 import { formatUses } from '../workflow/uses.js';
 import type {
+  ActionVisit,
   AnyRule,
-  EdgeVisit,
   Evaluation,
   ExceptionUse,
   Finding,
@@ -24,10 +24,13 @@ export interface EvaluationInput {
   now: Date;
 }
 
-/** The call a finding is about (the last call of its chain), as patterns see it: `owner/repo/path@ref`. */
+/**
+ * The call a finding is about (the last call of its chain), as patterns see it: `owner/repo/path@ref` for a reusable
+ * workflow, `owner/repo[/path]@ref` for an action. Same-repository and container references have none.
+ */
 export function findingTarget(finding: Finding): string | undefined {
-  const edge = finding.chain.at(-1);
-  return edge && edge.uses.reference.kind === 'remote-workflow' ? formatUses(edge.uses.reference) : undefined;
+  const reference = finding.chain.at(-1)?.uses.reference;
+  return reference?.kind === 'remote-workflow' || reference?.kind === 'action' ? formatUses(reference) : undefined;
 }
 
 /** `YYYY-MM-DD` of `now` in UTC: an exception expiring today still applies today. */
@@ -71,22 +74,19 @@ function runRule(rule: AnyRule, context: RuleContext, graph: CallGraph, root: Gr
   const typed = rule as Rule;
   typed.checkRoot?.(context, root);
   for (const { node, chain } of tree.nodes) typed.checkNode?.(context, node, root, chain);
-  if (!typed.checkEdge) return;
+  if (!typed.checkEdge && !typed.checkAction) return;
   for (const { edge, chain } of tree.edges) {
     const caller = graph.nodes.get(edge.from);
-    const callerJob = caller?.workflow?.jobs.find((job) => job.id === edge.jobId);
-    if (!caller || !callerJob) continue;
+    if (!caller) continue;
     const callee = edge.to ? graph.nodes.get(edge.to) : undefined;
-    const visit: EdgeVisit = {
-      root,
-      edge,
-      caller,
-      callerJob,
-      chain,
-      visibilityOf: (node) => visibilityOf(graph, node),
-      ...(callee && { callee }),
-    };
-    typed.checkEdge(context, visit);
+    const base = { root, caller, chain, visibilityOf: (node: GraphNode) => visibilityOf(graph, node), ...(callee && { callee }) };
+    const callerJob = edge.jobId === undefined ? undefined : caller.workflow?.jobs.find((job) => job.id === edge.jobId);
+    if (edge.kind === 'workflow') {
+      if (callerJob) typed.checkEdge?.(context, { ...base, edge, callerJob });
+    } else {
+      const visit: ActionVisit = { ...base, edge, ...(callerJob && { callerJob }) };
+      typed.checkAction?.(context, visit);
+    }
   }
 }
 
@@ -100,7 +100,7 @@ interface TreeWalk {
   edges: { edge: GraphEdge; chain: GraphEdge[] }[];
 }
 
-/** Breadth-first from the root: every workflow and call of its tree once, each with its shortest chain. */
+/** Breadth-first from the root: every workflow, action and call of its tree once, each with its shortest chain. */
 function walkTree(graph: CallGraph, rootKey: NodeKey): TreeWalk {
   const outgoing = new Map<NodeKey, GraphEdge[]>();
   for (const edge of graph.edges) {

@@ -5,7 +5,7 @@
 // answers the rest.
 import type { CacheKey, CacheNamespace, CacheStore, CacheValues, CachedTags } from '../cache/port.js';
 import { encodeCacheKey } from '../cache/port.js';
-import type { CallGraph, GraphEdge, RepoId, ResolutionError } from '../graph/types.js';
+import type { CallGraph, NodeKey, RepoId, ResolutionError } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Policy } from '../policy/types.js';
@@ -80,7 +80,7 @@ export async function gatherRefFacts(options: GatherRefFactsOptions): Promise<Ma
 }
 
 /**
- * The repositories and commits the pinning rule will look at: every remote call in its scope, skipping
+ * The repositories and commits the pinning rule will look at: every remote call and action in its scope, skipping
  * repositories that could not be resolved (the `resolution` rule reports them, and their refs cannot be read).
  */
 function wantedRefFacts(graph: CallGraph, policy: Policy): Map<string, Wanted> {
@@ -90,7 +90,8 @@ function wantedRefFacts(graph: CallGraph, policy: Policy): Map<string, Wanted> {
   if (pinning.severity === 'off' || (pinning.require === 'any' && !pinning.verify)) return wanted;
   for (const edge of graph.edges) {
     const ref = edge.uses.reference;
-    if (ref.kind !== 'remote-workflow' || !inScope(graph, edge, pinning.scope)) continue;
+    const judged = ref.kind === 'remote-workflow' ? pinning.appliesTo.includes('reusable-workflows') : ref.kind === 'action' && pinning.appliesTo.includes('actions');
+    if ((ref.kind !== 'remote-workflow' && ref.kind !== 'action') || !judged || !inScope(graph, edge.from, ref.owner, pinning.scope)) continue;
     const repo = { owner: ref.owner, name: ref.repo };
     const key = repoKey(repo);
     const metadata = graph.repos.get(key);
@@ -113,11 +114,11 @@ function newWanted(repo: RepoId, defaultBranch: string | undefined): Wanted {
   return { repo, commits: new Set(), tags: new Set(), commentTags: new Map(), ...(defaultBranch !== undefined && { defaultBranch }) };
 }
 
-/** `external`: the callee's owner differs from the owner of the workflow that makes the call. */
-function inScope(graph: CallGraph, edge: GraphEdge, scope: Policy['rules']['pinning']['scope']): boolean {
-  if (scope === 'all' || edge.uses.reference.kind !== 'remote-workflow') return true;
-  const caller = graph.nodes.get(edge.from);
-  return caller === undefined || caller.address.repo.owner.toLowerCase() !== edge.uses.reference.owner.toLowerCase();
+/** `external`: the callee's owner differs from the owner of the workflow (or action) that makes the call. */
+function inScope(graph: CallGraph, from: NodeKey, owner: string, scope: Policy['rules']['pinning']['scope']): boolean {
+  if (scope === 'all') return true;
+  const caller = graph.nodes.get(from);
+  return caller === undefined || caller.address.repo.owner.toLowerCase() !== owner.toLowerCase();
 }
 
 /** Cached facts answer only when the tags are known (every commented tag among them) and every commit is decided. */

@@ -1,6 +1,6 @@
 // What rules read and what they produce. Rules reason about meaning (edges, jobs, keys); renderers
 // (check run, CLI, review suggestions) turn symbolic locations into lines and fixes into text late.
-import type { CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoMetadata, Visibility } from '../graph/types.js';
+import type { ActionUse, CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoMetadata, Visibility, WorkflowCall } from '../graph/types.js';
 import type { Policy, PolicyLocation, RuleId, RuleSettings } from '../policy/types.js';
 import type { RefFacts } from '../source/port.js';
 import type { Job, PermissionLevel, SourceRange } from '../workflow/model.js';
@@ -16,6 +16,8 @@ export interface FindingLocation {
   key?: string;
   /** A name under the key: an input of `with`, a secret of `secrets`. */
   name?: string;
+  /** A step (its index in the job's steps, or in a composite action's `runs.steps`); with `key: 'uses'`, its `uses:`. */
+  step?: number;
   /** A place no job or key names (a YAML error, for one): used as is. */
   range?: SourceRange;
 }
@@ -24,6 +26,8 @@ export interface FindingLocation {
 export type Fix =
   /** Replace the `uses:` value (and its trailing comment) of a calling job. */
   | { kind: 'replace-uses'; node: NodeKey; jobId: string; uses: string; comment?: string }
+  /** Replace the `uses:` value (and its trailing comment) of a step: of a job of a workflow, or of a composite action. */
+  | { kind: 'replace-step-uses'; node: NodeKey; jobId?: string; step: number; uses: string; comment?: string }
   /** Replace `secrets: inherit` by an explicit map of the callee's declared secrets. */
   | { kind: 'explicit-secrets'; node: NodeKey; jobId: string; secrets: string[] }
   /** Give the calling job the `permissions:` block the callee needs. */
@@ -80,18 +84,29 @@ export interface RuleContext<Id extends keyof RuleSettings = keyof RuleSettings>
   report(finding: Omit<Finding, 'ruleId' | 'severity' | 'root'> & { severity?: FindingSeverity }): void;
 }
 
-/** One call seen from one top-level file: the edge, who makes it, and how the top-level file reaches it. */
-export interface EdgeVisit {
+/** What every visit of an edge from one top-level file holds: who makes it and how the top-level file reaches it. */
+interface VisitBase {
   root: GraphNode;
-  edge: GraphEdge;
   caller: GraphNode;
-  callerJob: Job;
   /** The node the edge leads to, when it could be read. */
   callee?: GraphNode;
   /** The edges from the root up to and including `edge` (shortest chain). */
   chain: GraphEdge[];
   /** Visibility of the repository of a node, when known. */
   visibilityOf(node: GraphNode): Visibility | undefined;
+}
+
+/** One call of a reusable workflow seen from one top-level file. */
+export interface EdgeVisit extends VisitBase {
+  edge: WorkflowCall;
+  callerJob: Job;
+}
+
+/** One step's action seen from one top-level file: in a job of a workflow of the tree, or in a composite action. */
+export interface ActionVisit extends VisitBase {
+  edge: ActionUse;
+  /** The step's job; absent for a step of a composite action. */
+  callerJob?: Job;
 }
 
 export interface RuleMeta {
@@ -103,13 +118,14 @@ export interface RuleMeta {
 }
 
 /**
- * One module per rule, as ESLint does: metadata plus checks. The engine calls `checkEdge` once per call
- * per top-level file (with the shortest chain), `checkRoot` once per top-level file, and `checkNode`
- * once per workflow in a top-level file's tree.
+ * One module per rule, as ESLint does: metadata plus checks. The engine calls `checkEdge` once per call of a
+ * reusable workflow per top-level file (with the shortest chain), `checkAction` once per step's action likewise,
+ * `checkRoot` once per top-level file, and `checkNode` once per workflow or action in a top-level file's tree.
  */
 export interface Rule<Id extends keyof RuleSettings = keyof RuleSettings> {
   meta: RuleMeta & { id: Id };
   checkEdge?(context: RuleContext<Id>, visit: EdgeVisit): void;
+  checkAction?(context: RuleContext<Id>, visit: ActionVisit): void;
   checkRoot?(context: RuleContext<Id>, root: GraphNode): void;
   checkNode?(context: RuleContext<Id>, node: GraphNode, root: GraphNode, chain: GraphEdge[]): void;
 }

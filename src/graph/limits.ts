@@ -7,7 +7,17 @@ export const ENTERPRISE_SERVER_LIMITS: PlatformLimits = { maxLevels: 4, maxUniqu
 
 /** `github.com` and `*.ghe.com` run GitHub's cloud limits; any other host is an Enterprise Server. */
 export function platformLimitsForHost(host: string, override?: Partial<PlatformLimits>): PlatformLimits {
-  const normalized = host.toLowerCase();
-  const cloud = normalized === 'github.com' || normalized.endsWith('.ghe.com');
-  return { ...(cloud ? GITHUB_COM_LIMITS : ENTERPRISE_SERVER_LIMITS), ...override };
+  return { ...(isGitHubCloud(host) ? GITHUB_COM_LIMITS : ENTERPRISE_SERVER_LIMITS), ...override };
 }
+
+/** `github.com` and GHE.com subdomains; any other host is a GitHub Enterprise Server. */
+export function isGitHubCloud(host: string): boolean {
+  const normalized = host.toLowerCase();
+  return normalized === 'github.com' || normalized.endsWith('.ghe.com');
+}
+
+/**
+ * Composite actions nested deeper than this fail the job on every host: the Actions runner's
+ * `CompositeActionsMaxDepth` (a step running a composite action is depth 1).
+ */
+export const COMPOSITE_ACTION_MAX_DEPTH = 9;

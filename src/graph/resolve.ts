@@ -1,28 +1,36 @@
-// Resolves the call graph of reusable workflows level by level: every call of one level is read in one
-// batch (cache first, then one source round trip), so a cold graph costs about one round trip per level.
+// Resolves the call graph level by level: the reusable workflows every job calls and the actions every step runs
+// (composite actions followed into their own steps). Everything one level needs is read in one batch (cache first,
+// then one source round trip), so a cold graph costs about one round trip per level, plus one for the actions of
+// the deepest workflows and one per level of composite actions below them.
 import { MemoryCacheStore } from '../cache/memory.js';
-import type { CacheKey, CacheStore, CachedWorkflowFile } from '../cache/port.js';
+import type { CacheKey, CacheStore, CachedActionManifest, CachedWorkflowFile } from '../cache/port.js';
 import { encodeCacheKey } from '../cache/port.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { WorkflowFileRequest, WorkflowSource } from '../source/port.js';
-import { parseWorkflow } from '../workflow/parse.js';
+import type { WorkflowFileRequest, WorkflowFileResult, WorkflowSource } from '../source/port.js';
+import type { ActionManifest, Job, Step, UsesValue } from '../workflow/model.js';
+import { parseActionManifest, parseWorkflow } from '../workflow/parse.js';
 import { parseUses } from '../workflow/uses.js';
+import { COMPOSITE_ACTION_MAX_DEPTH } from './limits.js';
 import type {
+  ActionUse,
   ActionsAccessLevel,
   CallGraph,
   GraphEdge,
   GraphNode,
   LimitCut,
   NodeKey,
+  NodeKind,
   PlatformLimits,
+  RefRequest,
   RepoId,
   RepoMetadata,
   ResolutionError,
   ResolvedRef,
   RootStats,
 } from './types.js';
-import { nodeKey, repoKey } from './types.js';
+import { nodeKey, repoFullName, repoKey } from './types.js';
+import { actionDirectory, workspacePath } from './workspace.js';
 
 /** A top-level workflow file. `text` is given when the caller already has it (a local checkout). */
 export interface RootWorkflow {
@@ -49,22 +57,82 @@ export interface ResolveOptions {
 
 /** Errors that belong to the file at its commit and so never change: safe to cache long. */
 const IMMUTABLE_ERRORS = new Set<ResolutionError['kind']>(['file-not-found', 'too-large', 'binary']);
+/** The files that can define an action, in the order the runner looks for them. */
+const ACTION_FILES = ['action.yml', 'action.yaml', 'Dockerfile'] as const;
 
-/** How a call's target was read: the node it became, or why it could not be read. */
+/**
+ * What a `uses:` names before it is read: a workflow file, or an action's directory (`` for the repository's root),
+ * at a commit or at a tag or branch still to be resolved.
+ */
+interface Target {
+  kind: NodeKind;
+  repo: RepoId;
+  path: string;
+  ref: RefRequest;
+}
+
+/** How a target was read: the node it became, or why it could not be read. */
 interface Outcome {
   key?: NodeKey;
   error?: ResolutionError;
   resolvedRef?: ResolvedRef;
 }
 
-/** A target before resolution: its node key when pinned, `repo/path@@ref` while a named ref. */
-function targetIdentity(request: WorkflowFileRequest): string {
-  const at = request.ref.kind === 'commit' ? request.ref.sha : `@${request.ref.name}`;
-  return `${repoKey(request.repo)}/${request.path}@${at}`;
+/** What a file read through the source or the cache holds, by the kind of node it makes. */
+type NodeContent = { kind: 'workflow'; file: CachedWorkflowFile } | { kind: 'action'; manifest: CachedActionManifest };
+
+/** A target before resolution: its node key (kind-prefixed for actions) when pinned, `…@@ref` while a named ref. */
+function targetIdentity(target: Target): string {
+  const at = target.ref.kind === 'commit' ? target.ref.sha : `@${target.ref.name}`;
+  return `${target.kind === 'action' ? 'action:' : ''}${repoKey(target.repo)}/${target.path}@${at}`;
 }
 
-function commitRequest(repo: RepoId, path: string, sha: string): WorkflowFileRequest {
-  return { repo, path, ref: { kind: 'commit', sha: sha.toLowerCase() } };
+function atCommit(kind: NodeKind, repo: RepoId, path: string, sha: string): Target {
+  return { kind, repo, path, ref: { kind: 'commit', sha: sha.toLowerCase() } };
+}
+
+function joinPath(dir: string, file: string): string {
+  return dir === '' ? file : `${dir}/${file}`;
+}
+
+/** The files one target is read from: a workflow file, or each file that can define an action. */
+function fileRequests(target: Target): WorkflowFileRequest[] {
+  const { repo, ref } = target;
+  return target.kind === 'workflow' ? [{ repo, path: target.path, ref }] : ACTION_FILES.map((file) => ({ repo, path: joinPath(target.path, file), ref }));
+}
+
+/**
+ * An action from its files, as the runner picks them: `action.yml`, else `action.yaml`, else a lone `Dockerfile`
+ * (a container action). Unreadable with no commit, or for a reason that may pass (GitHub failing): `undefined`.
+ */
+function manifestFrom(dir: string, repo: RepoId, results: WorkflowFileResult[]): CachedActionManifest | undefined {
+  for (const [index, name] of ['action.yml', 'action.yaml'].entries()) {
+    const result = results[index];
+    if (result === undefined) return undefined;
+    if (result.ok) return { path: joinPath(dir, name), text: result.text };
+    if (result.error.kind !== 'file-not-found') return IMMUTABLE_ERRORS.has(result.error.kind) ? { path: joinPath(dir, name), error: result.error } : undefined;
+  }
+  const dockerfile = results[2];
+  if (dockerfile === undefined) return undefined;
+  if (dockerfile.ok || dockerfile.error.kind === 'too-large' || dockerfile.error.kind === 'binary') return { path: joinPath(dir, 'Dockerfile'), dockerfile: true };
+  if (dockerfile.error.kind !== 'file-not-found') return undefined;
+  const where = dir === '' ? 'the root' : dir;
+  return {
+    path: joinPath(dir, 'action.yml'),
+    error: { kind: 'file-not-found', message: `There is no action.yml, action.yaml or Dockerfile in ${where} of ${repoFullName(repo)} at that commit.` },
+  };
+}
+
+/** A directory with only a Dockerfile runs that Dockerfile as a container action. */
+function dockerfileManifest(path: string): ActionManifest {
+  const start = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  return { path, runs: { using: 'docker', range: start, image: { value: 'Dockerfile', range: start } }, diagnostics: [] };
+}
+
+/** The repository and commit a run's `./` actions read: the top-level caller's, when every root shares one. */
+interface Workspace {
+  repo: RepoId;
+  commit: string;
 }
 
 class GraphBuilder {
@@ -73,7 +141,7 @@ class GraphBuilder {
   readonly repos = new Map<string, RepoMetadata | ResolutionError>();
   readonly access = new Map<string, ActionsAccessLevel | ResolutionError>();
   private readonly outcomes = new Map<string, Outcome>();
-  private readonly edgeTargets = new Map<GraphEdge, WorkflowFileRequest>();
+  private readonly edgeTargets = new Map<GraphEdge, Target>();
   private readonly edgesByNode = new Map<NodeKey, GraphEdge[]>();
   private readonly cacheWrites: Promise<void>[] = [];
 
@@ -82,89 +150,137 @@ class GraphBuilder {
     private readonly cache: CacheStore,
     /** The `host` part of every cache key: the cache scope. */
     private readonly scope: string,
+    private readonly workspace: Workspace | undefined,
   ) {}
 
-  outcome(request: WorkflowFileRequest): Outcome | undefined {
-    return this.outcomes.get(targetIdentity(request));
+  outcome(target: Target): Outcome | undefined {
+    return this.outcomes.get(targetIdentity(target));
   }
 
-  target(edge: GraphEdge): WorkflowFileRequest | undefined {
+  target(edge: GraphEdge): Target | undefined {
     return this.edgeTargets.get(edge);
   }
 
-  /** The calls a node makes, built once however many roots reach it. */
+  /** The calls and the steps' actions of a node, built once however many roots reach it. */
   edgesOf(key: NodeKey): GraphEdge[] {
     const known = this.edgesByNode.get(key);
     if (known) return known;
     const node = this.nodes.get(key);
     const edges: GraphEdge[] = [];
     for (const job of node?.workflow?.jobs ?? []) {
-      if (!node || !job.uses) continue;
-      const uses = parseUses(job.uses.value, 'job', job.uses.comment);
-      const edge: GraphEdge = { from: key, jobId: job.id, uses, range: job.uses.range };
-      const ref = uses.reference;
-      if (ref.kind === 'remote-workflow') {
-        const repo = { owner: ref.owner, name: ref.repo };
-        this.edgeTargets.set(
-          edge,
-          ref.refKind === 'sha'
-            ? commitRequest(repo, ref.path, ref.ref)
-            : { repo, path: ref.path, ref: { kind: 'named', name: ref.ref } },
-        );
-      } else if (ref.kind === 'local-workflow') {
-        // `./` and `$/` mean the repository and commit of the file that contains the line.
-        this.edgeTargets.set(edge, commitRequest(node.address.repo, ref.path, node.address.commit));
-      }
-      edges.push(edge);
+      if (!node) break;
+      if (job.uses) edges.push(this.workflowCall(node, job, job.uses));
+      for (const step of job.steps) if (step.uses) edges.push(this.actionUse(node, step, step.uses, job));
+    }
+    const runs = node?.action?.runs;
+    if (node && runs?.using === 'composite') {
+      for (const step of runs.steps) if (step.uses) edges.push(this.actionUse(node, step, step.uses));
     }
     this.edgesByNode.set(key, edges);
     this.edges.push(...edges);
     return edges;
   }
 
-  addNode(repo: RepoId, path: string, commit: string, file: CachedWorkflowFile): NodeKey {
-    const address = { repo, path, commit };
+  private workflowCall(node: GraphNode, job: Job, written: UsesValue): GraphEdge {
+    const uses = parseUses(written.value, 'job', written.comment);
+    const edge: GraphEdge = { kind: 'workflow', from: node.key, jobId: job.id, uses, range: written.range };
+    const ref = uses.reference;
+    if (ref.kind === 'remote-workflow') {
+      const repo = { owner: ref.owner, name: ref.repo };
+      this.edgeTargets.set(edge, ref.refKind === 'sha' ? atCommit('workflow', repo, ref.path, ref.ref) : { kind: 'workflow', repo, path: ref.path, ref: { kind: 'named', name: ref.ref } });
+    } else if (ref.kind === 'local-workflow') {
+      // `./` and `$/` mean the repository and commit of the file that contains the line.
+      this.edgeTargets.set(edge, atCommit('workflow', node.address.repo, ref.path, node.address.commit));
+    }
+    return edge;
+  }
+
+  /**
+   * A step's action. `owner/repo[/path]@ref` names its repository; `$/path` the containing file's repository at its
+   * commit; `./path` the job's workspace, which a default checkout fills with the top-level caller's repository at
+   * its commit (in a composite action, the workspace of the job running it, taken to be that default).
+   */
+  private actionUse(node: GraphNode, step: Step, written: UsesValue, job?: Job): ActionUse {
+    const uses = parseUses(written.value, 'step', written.comment);
+    const edge: ActionUse = { kind: 'action', from: node.key, step: step.index, uses, range: written.range, ...(job && { jobId: job.id }) };
+    const ref = uses.reference;
+    if (ref.kind === 'action') {
+      const repo = { owner: ref.owner, name: ref.repo };
+      const path = actionDirectory(ref.subpath ?? '');
+      this.edgeTargets.set(edge, ref.refKind === 'sha' ? atCommit('action', repo, path, ref.ref) : { kind: 'action', repo, path, ref: { kind: 'named', name: ref.ref } });
+    } else if (ref.kind === 'local-action' && ref.syntax === '$/') {
+      this.edgeTargets.set(edge, atCommit('action', node.address.repo, actionDirectory(ref.path), node.address.commit));
+    } else if (ref.kind === 'local-action') {
+      const workspace = this.workspace;
+      const place = workspace === undefined ? { unknown: 'the evaluated workflows belong to more than one repository or commit' } : job ? workspacePath(job, step.index, ref.path, workspace.repo) : { dir: actionDirectory(ref.path) };
+      if (workspace !== undefined && 'dir' in place) this.edgeTargets.set(edge, atCommit('action', workspace.repo, place.dir, workspace.commit));
+      else if ('unknown' in place) edge.workspaceUnknown = place.unknown;
+    }
+    return edge;
+  }
+
+  addWorkflow(repo: RepoId, path: string, commit: string, file: CachedWorkflowFile): NodeKey {
+    return this.addNode({ repo, path, commit }, { kind: 'workflow', file });
+  }
+
+  /** A node at `address`; an action's address is the file that defines it (`action.yml`, `action.yaml`, `Dockerfile`). */
+  private addNode(address: GraphNode['address'], content: NodeContent): NodeKey {
     const key = nodeKey(address);
-    if (!this.nodes.has(key)) {
-      const node: GraphNode =
-        'text' in file ? { key, address, text: file.text, workflow: parseWorkflow(file.text, path) } : { key, address, error: file.error };
-      this.nodes.set(key, node);
+    if (this.nodes.has(key)) return key;
+    const base = { key, kind: content.kind, address };
+    if (content.kind === 'workflow') {
+      const { file } = content;
+      this.nodes.set(key, 'text' in file ? { ...base, text: file.text, workflow: parseWorkflow(file.text, address.path) } : { ...base, error: file.error });
+    } else {
+      const { manifest } = content;
+      if ('text' in manifest) this.nodes.set(key, { ...base, text: manifest.text, action: parseActionManifest(manifest.text, manifest.path) });
+      else if ('dockerfile' in manifest) this.nodes.set(key, { ...base, action: dockerfileManifest(manifest.path) });
+      else this.nodes.set(key, { ...base, error: manifest.error });
     }
     return key;
   }
 
-  /** Reads every requested file and the metadata of their repositories: cache first, one source batch for the rest. */
-  async load(requests: WorkflowFileRequest[], extraRepos: RepoId[] = []): Promise<void> {
+  /** Reads every target and the metadata of their repositories: cache first, one source batch for the rest. */
+  async load(targets: Target[], extraRepos: RepoId[] = []): Promise<void> {
     const pending = uniqueBy(
-      requests.filter((request) => !this.outcomes.has(targetIdentity(request))),
+      targets.filter((target) => !this.outcomes.has(targetIdentity(target))),
       targetIdentity,
     );
     const [pinned, repoMetaMisses] = await Promise.all([
       this.pinNamedRefsFromCache(pending),
-      this.readRepoMetadataFromCache([...pending.map((request) => request.repo), ...extraRepos]),
+      this.readRepoMetadataFromCache([...pending.map((target) => target.repo), ...extraRepos]),
     ]);
-    const misses = await this.readFilesFromCache(pinned);
-    const fetchedRepos = new Set(misses.map(({ request }) => repoKey(request.repo)));
+    const misses = await this.readFromCache(pinned);
+    const fetchedRepos = new Set(misses.map(({ target }) => repoKey(target.repo)));
     const metadataOnly = repoMetaMisses.filter((repo) => !fetchedRepos.has(repoKey(repo)));
     if (misses.length === 0 && metadataOnly.length === 0) return;
 
-    const result = await this.source.fetchLevel({ files: misses.map(({ request }) => request), repos: metadataOnly });
+    const requests = misses.map(({ target }) => fileRequests(target));
+    const result = await this.source.fetchLevel({ files: requests.flat(), repos: metadataOnly });
     const refWrites: { key: CacheKey; value: ResolvedRef }[] = [];
     const fileWrites: { key: CacheKey; value: CachedWorkflowFile }[] = [];
-    misses.forEach(({ identity, request, resolvedRef: cachedRef }, index) => {
-      const fetched = result.files[index];
-      if (!fetched) return;
-      const resolvedRef = fetched.resolvedRef ?? cachedRef;
-      if (fetched.resolvedRef) refWrites.push({ key: this.refKey(request.repo, fetched.resolvedRef.name), value: fetched.resolvedRef });
-      if (fetched.commit === undefined || (!fetched.ok && !IMMUTABLE_ERRORS.has(fetched.error.kind))) {
-        this.outcomes.set(identity, { error: fetched.ok ? undefined : fetched.error, resolvedRef });
-        return;
+    const actionWrites: { key: CacheKey; value: CachedActionManifest }[] = [];
+    let offset = 0;
+    for (const [index, { identity, target, resolvedRef: cachedRef }] of misses.entries()) {
+      const fetched = result.files.slice(offset, offset + (requests[index]?.length ?? 0));
+      offset += requests[index]?.length ?? 0;
+      const first = fetched[0];
+      if (!first) continue;
+      const fresh = fetched.find((file) => file.resolvedRef)?.resolvedRef;
+      if (fresh) refWrites.push({ key: this.refKey(target.repo, fresh.name), value: fresh });
+      const resolvedRef = fresh ?? cachedRef;
+      const commit = fetched.find((file) => file.commit !== undefined)?.commit?.toLowerCase();
+      const content = commit === undefined ? undefined : this.contentOf(target, fetched);
+      if (commit === undefined || content === undefined) {
+        const failures = fetched.flatMap((file) => (file.ok ? [] : [file.error]));
+        const error = failures.find((failure) => !IMMUTABLE_ERRORS.has(failure.kind)) ?? failures[0];
+        this.outcomes.set(identity, { ...(error && { error }), ...(resolvedRef && { resolvedRef }) });
+        continue;
       }
-      const file: CachedWorkflowFile = fetched.ok ? { text: fetched.text } : { error: fetched.error };
-      const commit = fetched.commit.toLowerCase();
-      fileWrites.push({ key: this.fileKey(request.repo, commit, request.path), value: file });
-      this.settle(identity, request, commit, file, resolvedRef);
-    });
+      if (content.kind === 'workflow') fileWrites.push({ key: this.fileKey(target.repo, commit, target.path), value: content.file });
+      else actionWrites.push({ key: this.actionKey(target.repo, commit, target.path), value: content.manifest });
+      this.settle(identity, target, commit, content, resolvedRef);
+    }
     const repoWrites: { key: CacheKey; value: RepoMetadata }[] = [];
     for (const [key, metadata] of result.repos) {
       this.repos.set(key, metadata);
@@ -173,11 +289,23 @@ class GraphBuilder {
     this.cacheWrites.push(
       this.cache.putMany('ref', refWrites),
       this.cache.putMany('workflow', fileWrites),
+      this.cache.putMany('action', actionWrites),
       this.cache.putMany('repo', repoWrites),
     );
   }
 
-  /** Actions access levels of the private and internal repositories called from another repository. */
+  /** A target's content from its files, when it is final (`undefined`: a failure that may pass, not cached). */
+  private contentOf(target: Target, fetched: WorkflowFileResult[]): NodeContent | undefined {
+    if (target.kind === 'action') {
+      const manifest = manifestFrom(target.path, target.repo, fetched);
+      return manifest && { kind: 'action', manifest };
+    }
+    const [file] = fetched;
+    if (!file || (!file.ok && !IMMUTABLE_ERRORS.has(file.error.kind))) return undefined;
+    return { kind: 'workflow', file: file.ok ? { text: file.text } : { error: file.error } };
+  }
+
+  /** Actions access levels of the private and internal repositories called or used from another repository. */
   async loadAccessLevels(): Promise<void> {
     const wanted = new Map<string, RepoId>();
     for (const edge of this.edges) {
@@ -223,10 +351,11 @@ class GraphBuilder {
     await Promise.all(this.cacheWrites);
   }
 
-  private settle(identity: string, request: WorkflowFileRequest, commit: string, file: CachedWorkflowFile, resolvedRef?: ResolvedRef) {
-    const key = this.addNode(request.repo, request.path, commit, file);
+  private settle(identity: string, target: Target, commit: string, content: NodeContent, resolvedRef?: ResolvedRef) {
+    const path = content.kind === 'workflow' ? target.path : content.manifest.path;
+    const key = this.addNode({ repo: target.repo, path, commit }, content);
     this.outcomes.set(identity, { key, ...(resolvedRef && { resolvedRef }) });
-    this.outcomes.set(targetIdentity(commitRequest(request.repo, request.path, commit)), { key });
+    this.outcomes.set(targetIdentity(atCommit(target.kind, target.repo, target.path, commit)), { key });
   }
 
   private refKey(repo: RepoId, name: string): CacheKey {
@@ -237,32 +366,44 @@ class GraphBuilder {
     return { host: this.scope, partition: `${repoKey(repo)}@${commit}`, sort: path };
   }
 
-  /** Named refs with a cached commit become commit requests; the rest stay named. */
-  private async pinNamedRefsFromCache(requests: WorkflowFileRequest[]) {
-    const named = requests.filter((request) => request.ref.kind === 'named');
-    const keys = named.map((request) => this.refKey(request.repo, request.ref.kind === 'named' ? request.ref.name : ''));
+  /** The sort key starts with `/`, so the repository's root action has one too. */
+  private actionKey(repo: RepoId, commit: string, dir: string): CacheKey {
+    return { host: this.scope, partition: `${repoKey(repo)}@${commit}`, sort: `/${dir}` };
+  }
+
+  private cacheKeyOf(target: Target, commit: string): CacheKey {
+    return target.kind === 'workflow' ? this.fileKey(target.repo, commit, target.path) : this.actionKey(target.repo, commit, target.path);
+  }
+
+  /** Named refs with a cached commit become commit targets; the rest stay named. */
+  private async pinNamedRefsFromCache(targets: Target[]) {
+    const named = targets.filter((target) => target.ref.kind === 'named');
+    const keys = named.map((target) => this.refKey(target.repo, target.ref.kind === 'named' ? target.ref.name : ''));
     const hits = named.length > 0 ? await this.cache.getMany('ref', keys) : new Map<string, ResolvedRef>();
-    return requests.map((request) => {
-      const identity = targetIdentity(request);
-      if (request.ref.kind !== 'named') return { identity, request };
-      const resolvedRef = hits.get(encodeCacheKey('ref', this.refKey(request.repo, request.ref.name)));
-      return resolvedRef
-        ? { identity, request: commitRequest(request.repo, request.path, resolvedRef.commit), resolvedRef }
-        : { identity, request };
+    return targets.map((target) => {
+      const identity = targetIdentity(target);
+      if (target.ref.kind !== 'named') return { identity, target };
+      const resolvedRef = hits.get(encodeCacheKey('ref', this.refKey(target.repo, target.ref.name)));
+      return resolvedRef ? { identity, target: atCommit(target.kind, target.repo, target.path, resolvedRef.commit), resolvedRef } : { identity, target };
     });
   }
 
-  /** Settles the files found in the cache and returns the ones still to fetch. */
-  private async readFilesFromCache(requests: { identity: string; request: WorkflowFileRequest; resolvedRef?: ResolvedRef }[]) {
-    const byCommit = requests.flatMap((item) =>
-      item.request.ref.kind === 'commit' ? [{ ...item, key: this.fileKey(item.request.repo, item.request.ref.sha, item.request.path) }] : [],
-    );
-    const hits = byCommit.length > 0 ? await this.cache.getMany('workflow', byCommit.map((item) => item.key)) : new Map<string, CachedWorkflowFile>();
-    return requests.filter((item) => {
-      if (item.request.ref.kind !== 'commit') return true;
-      const file = hits.get(encodeCacheKey('workflow', this.fileKey(item.request.repo, item.request.ref.sha, item.request.path)));
-      if (!file) return true;
-      this.settle(item.identity, item.request, item.request.ref.sha, file, item.resolvedRef);
+  /** Settles the targets found in the cache and returns the ones still to fetch. */
+  private async readFromCache(targets: { identity: string; target: Target; resolvedRef?: ResolvedRef }[]) {
+    const pinned = targets.flatMap((item) => (item.target.ref.kind === 'commit' ? [{ ...item, key: this.cacheKeyOf(item.target, item.target.ref.sha) }] : []));
+    const keysOf = (kind: NodeKind) => pinned.filter((item) => item.target.kind === kind).map((item) => item.key);
+    const [workflows, actions] = await Promise.all([
+      keysOf('workflow').length > 0 ? this.cache.getMany('workflow', keysOf('workflow')) : new Map<string, CachedWorkflowFile>(),
+      keysOf('action').length > 0 ? this.cache.getMany('action', keysOf('action')) : new Map<string, CachedActionManifest>(),
+    ]);
+    return targets.filter((item) => {
+      if (item.target.ref.kind !== 'commit') return true;
+      const key = this.cacheKeyOf(item.target, item.target.ref.sha);
+      const file = item.target.kind === 'workflow' ? workflows.get(encodeCacheKey('workflow', key)) : undefined;
+      const manifest = item.target.kind === 'action' ? actions.get(encodeCacheKey('action', key)) : undefined;
+      const content: NodeContent | undefined = file ? { kind: 'workflow', file } : manifest ? { kind: 'action', manifest } : undefined;
+      if (!content) return true;
+      this.settle(item.identity, item.target, item.target.ref.sha, content, item.resolvedRef);
       return false;
     });
   }
@@ -285,39 +426,51 @@ class GraphBuilder {
 interface RootWalk {
   root: NodeKey;
   visited: Set<NodeKey>;
+  /** Workflows visited, the root included (actions do not count towards GitHub's unique limit). */
+  workflows: number;
+  /** Each visited action's nesting: 1 for an action a workflow step runs, one more per composite action around it. */
+  actionDepth: Map<NodeKey, number>;
   frontier: NodeKey[];
   cuts: LimitCut[];
   /** Targets not followed because of the unique limit, by identity, so each counts once. */
   overflow: Set<string>;
 }
 
+/** A target a walk reads next, with the nesting it would have as an action. */
+interface Planned {
+  target: Target;
+  depth: number;
+}
+
 /**
- * Resolves the whole call graph below `roots` (files at a commit). Bounded: a root's walk stops at the
- * host's platform limits (reported as cuts), so hostile graphs cost at most `maxLevels` round trips and
- * `maxUnique + 1` files per root. Never throws for a missing, broken or inaccessible workflow.
+ * Resolves the whole call graph below `roots` (files at a commit): workflows and the actions of their steps.
+ * Bounded: a root's walk stops at the host's platform limits and at the runner's composite-action depth (reported
+ * as cuts), so hostile graphs cost at most `maxLevels` round trips plus the composite depth, and `maxUnique + 1`
+ * workflows per root. Never throws for a missing, broken or inaccessible workflow or action.
  */
 export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOptions): Promise<CallGraph> {
   const { source, limits } = options;
   const logger = options.logger ?? silentLogger;
-  const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore(), options.cacheScope ?? source.host);
+  const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore(), options.cacheScope ?? source.host, sharedWorkspace(roots));
   for (const metadata of options.knownRepos ?? []) builder.repos.set(repoKey(metadata.repo), metadata);
 
-  const rootRequests = roots.map((root) => commitRequest(root.repo, root.path, root.commit));
+  const rootTargets = roots.map((root) => atCommit('workflow', root.repo, root.path, root.commit));
   await builder.load(
-    rootRequests.filter((_, index) => roots[index]!.text === undefined),
+    rootTargets.filter((_, index) => roots[index]!.text === undefined),
     roots.map((root) => root.repo),
   );
-  const rootKeys = roots.map((root, index) =>
-    root.text !== undefined
-      ? builder.addNode(root.repo, root.path, root.commit.toLowerCase(), { text: root.text })
-      : (builder.outcome(rootRequests[index]!)?.key ?? builder.addNode(root.repo, root.path, root.commit.toLowerCase(), {
-          error: builder.outcome(rootRequests[index]!)?.error ?? { kind: 'network', message: 'The workflow could not be read.' },
-        })),
-  );
+  const rootKeys = roots.map((root, index) => {
+    const commit = root.commit.toLowerCase();
+    if (root.text !== undefined) return builder.addWorkflow(root.repo, root.path, commit, { text: root.text });
+    const outcome = builder.outcome(rootTargets[index]!);
+    return outcome?.key ?? builder.addWorkflow(root.repo, root.path, commit, { error: outcome?.error ?? { kind: 'network', message: 'The workflow could not be read.' } });
+  });
 
   const walks: RootWalk[] = uniqueBy(rootKeys, (key) => key).map((root) => ({
     root,
     visited: new Set([root]),
+    workflows: 1,
+    actionDepth: new Map(),
     frontier: builder.nodes.get(root)?.workflow ? [root] : [],
     cuts: [],
     overflow: new Set(),
@@ -325,14 +478,17 @@ export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOp
 
   for (let level = 1; walks.some((walk) => walk.frontier.length > 0); level++) {
     const wanted = walks.map((walk) => planNextLevel(walk, level, builder, limits));
-    await builder.load(wanted.flat());
+    await builder.load(wanted.flatMap((planned) => planned.map(({ target }) => target)));
     walks.forEach((walk, index) => {
       walk.frontier = [];
-      for (const request of wanted[index]!) {
-        const key = builder.outcome(request)?.key;
+      for (const { target, depth } of wanted[index]!) {
+        const key = builder.outcome(target)?.key;
         if (!key || walk.visited.has(key)) continue;
         walk.visited.add(key);
-        if (builder.nodes.get(key)?.workflow) walk.frontier.push(key);
+        const node = builder.nodes.get(key);
+        if (target.kind === 'workflow') walk.workflows += 1;
+        else walk.actionDepth.set(key, depth);
+        if (node?.workflow || node?.action?.runs?.using === 'composite') walk.frontier.push(key);
       }
     });
   }
@@ -355,38 +511,55 @@ export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOp
   return graph;
 }
 
-/** The targets a walk reads next, cutting calls that would pass the platform limits. */
-function planNextLevel(walk: RootWalk, level: number, builder: GraphBuilder, limits: PlatformLimits): WorkflowFileRequest[] {
-  const wanted = new Map<string, WorkflowFileRequest>();
+/** The one repository and commit every root is at, where `./` actions are read: undefined when they differ. */
+function sharedWorkspace(roots: RootWorkflow[]): Workspace | undefined {
+  const [first] = roots;
+  if (!first) return undefined;
+  const same = roots.every((root) => repoKey(root.repo) === repoKey(first.repo) && root.commit.toLowerCase() === first.commit.toLowerCase());
+  return same ? { repo: first.repo, commit: first.commit.toLowerCase() } : undefined;
+}
+
+/** The targets a walk reads next, cutting calls that would pass the platform limits and actions nested too deep. */
+function planNextLevel(walk: RootWalk, level: number, builder: GraphBuilder, limits: PlatformLimits): Planned[] {
+  const wanted = new Map<string, Planned>();
+  let newWorkflows = 0;
   for (const key of walk.frontier) {
+    const depth = walk.actionDepth.get(key) ?? 0;
     for (const edge of builder.edgesOf(key)) {
       const target = builder.target(edge);
       if (!target) continue;
       const known = builder.outcome(target)?.key;
       if (known && walk.visited.has(known)) continue;
+      const identity = targetIdentity(target);
+      if (edge.kind === 'action') {
+        // An action under the deepest composite action the runner allows is read; its own steps are not followed.
+        if (depth > COMPOSITE_ACTION_MAX_DEPTH) walk.cuts.push({ edge, reason: 'max-composite-depth' });
+        else if (!wanted.has(identity)) wanted.set(identity, { target, depth: depth + 1 });
+        continue;
+      }
       if (level + 1 > limits.maxLevels) {
         walk.cuts.push({ edge, reason: 'max-levels' });
         continue;
       }
-      const identity = targetIdentity(target);
-      if (!wanted.has(identity) && walk.visited.size - 1 + wanted.size >= limits.maxUnique) {
+      if (!wanted.has(identity) && walk.workflows - 1 + newWorkflows >= limits.maxUnique) {
         walk.cuts.push({ edge, reason: 'max-unique' });
         walk.overflow.add(identity);
         continue;
       }
-      wanted.set(identity, target);
+      if (!wanted.has(identity)) newWorkflows += 1;
+      wanted.set(identity, { target, depth: 0 });
     }
   }
   return [...wanted.values()];
 }
 
-/** Levels (longest chain, the root counted), loops, and the unique count of one root's tree. */
+/** Levels (longest chain of workflows, the root counted), loops, composite nesting and the unique count of one root's tree. */
 function rootStats(graph: CallGraph, walk: RootWalk): RootStats {
-  const children = new Map<NodeKey, NodeKey[]>();
+  const children = new Map<NodeKey, { to: NodeKey; workflow: boolean }[]>();
   for (const edge of graph.edges) {
     if (!edge.to || !walk.visited.has(edge.from) || !walk.visited.has(edge.to)) continue;
     const list = children.get(edge.from) ?? [];
-    if (!list.includes(edge.to)) list.push(edge.to);
+    if (!list.some((child) => child.to === edge.to)) list.push({ to: edge.to, workflow: edge.kind === 'workflow' });
     children.set(edge.from, list);
   }
   // Depth-first: a call back into the current chain is a loop; the rest forms a DAG in post-order.
@@ -397,7 +570,7 @@ function rootStats(graph: CallGraph, walk: RootWalk): RootStats {
   const backEdges = new Set<string>();
   const visit = (key: NodeKey): void => {
     onChain.push(key);
-    for (const child of children.get(key) ?? []) {
+    for (const { to: child } of children.get(key) ?? []) {
       const at = onChain.indexOf(child);
       if (at >= 0) {
         const loop = [...onChain.slice(at), child];
@@ -412,22 +585,25 @@ function rootStats(graph: CallGraph, walk: RootWalk): RootStats {
     postOrder.push(key);
   };
   visit(walk.root);
-  // Longest distance from the root over the DAG, in topological (reverse post-) order.
+  // Longest distance from the root over the DAG of workflow calls, in topological (reverse post-) order.
   const distance = new Map<NodeKey, number>([[walk.root, 0]]);
   for (const key of postOrder.reverse()) {
-    const own = distance.get(key) ?? 0;
-    for (const child of children.get(key) ?? []) {
-      if (!backEdges.has(`${key}\n${child}`)) distance.set(child, Math.max(distance.get(child) ?? 0, own + 1));
+    const own = distance.get(key);
+    if (own === undefined) continue;
+    for (const { to: child, workflow } of children.get(key) ?? []) {
+      if (workflow && !backEdges.has(`${key}\n${child}`)) distance.set(child, Math.max(distance.get(child) ?? 0, own + 1));
     }
   }
   let levels = Math.max(...distance.values()) + 1;
   for (const cut of walk.cuts) {
     if (cut.reason === 'max-levels') levels = Math.max(levels, (distance.get(cut.edge.from) ?? 0) + 2);
   }
+  const composites = [...walk.actionDepth].filter(([key]) => graph.nodes.get(key)?.action?.runs?.using === 'composite');
   return {
     root: walk.root,
     levels,
-    unique: walk.visited.size - 1 + walk.overflow.size,
+    unique: walk.workflows - 1 + walk.overflow.size,
+    compositeDepth: Math.max(0, ...composites.map(([, depth]) => depth)),
     nodes: [...walk.visited],
     loops: [...loops.values()],
     cuts: walk.cuts,

@@ -1,5 +1,6 @@
-// The resolved call graph of reusable workflows and the facts the policy rules read from it.
-import type { SourceRange, Workflow } from '../workflow/model.js';
+// The resolved call graph — reusable workflows and the actions their steps run — and the facts the policy rules
+// read from it.
+import type { ActionManifest, SourceRange, Workflow } from '../workflow/model.js';
 import type { ParsedUses } from '../workflow/uses.js';
 
 /** A repository on the evaluation's host. Names keep GitHub's spelling; keys compare case-insensitively. */
@@ -64,9 +65,10 @@ export interface RepoMetadata {
   defaultBranch?: string;
 }
 
-/** `${repoKey}/${path}@${commit}`: one workflow file at one commit. */
+/** `${repoKey}/${path}@${commit}`: one workflow file, or one action's metadata file, at one commit. */
 export type NodeKey = string;
 
+/** A file at a commit: a workflow (`.github/workflows/x.yml`) or an action's metadata (`dir/action.yml`). */
 export interface WorkflowAddress {
   repo: RepoId;
   path: string;
@@ -77,29 +79,55 @@ export function nodeKey(address: WorkflowAddress): NodeKey {
   return `${repoKey(address.repo)}/${address.path}@${address.commit}`;
 }
 
+/** The two kinds of code a `uses:` runs, in GitHub's words: reusable workflows and actions. */
+export type NodeKind = 'workflow' | 'action';
+
 export interface GraphNode {
   key: NodeKey;
+  kind: NodeKind;
   address: WorkflowAddress;
-  /** Present when the file was read; its diagnostics say whether it parsed. */
+  /** A workflow node's file, when it was read; its diagnostics say whether it parsed. */
   workflow?: Workflow;
+  /** An action node's metadata, when it was read (a directory with only a Dockerfile reads as a container action). */
+  action?: ActionManifest;
   text?: string;
   error?: ResolutionError;
 }
 
-/** One `jobs.<id>.uses:` call from a workflow to a reusable workflow. */
-export interface GraphEdge {
+interface EdgeBase {
   from: NodeKey;
-  jobId: string;
   uses: ParsedUses;
   /** Range of the `uses:` value in the calling file. */
   range: SourceRange;
   /** The named ref as it resolved, for re-run hazard checks and pins. */
   resolvedRef?: ResolvedRef;
-  /** The called workflow, once its commit is known. */
+  /** What the `uses:` runs, once its commit is known. */
   to?: NodeKey;
-  /** Why the called workflow could not be read. */
+  /** Why what it runs could not be read. */
   error?: ResolutionError;
 }
+
+/** One `jobs.<id>.uses:` call from a workflow to a reusable workflow. */
+export interface WorkflowCall extends EdgeBase {
+  kind: 'workflow';
+  jobId: string;
+}
+
+/**
+ * One step's `uses:` of an action: in a workflow's job, or in a composite action's `runs.steps`. An action in a
+ * called workflow runs as part of the top-level caller's job, so a `./` action reads the job's workspace.
+ */
+export interface ActionUse extends EdgeBase {
+  kind: 'action';
+  /** The step's job in a workflow; absent for a composite action's step. */
+  jobId?: string;
+  /** The step's index in its job's (or composite action's) steps. */
+  step: number;
+  /** A `./` action whose workspace cannot be known statically: why (no checkout, another repository or ref). */
+  workspaceUnknown?: string;
+}
+
+export type GraphEdge = WorkflowCall | ActionUse;
 
 export interface PlatformLimits {
   maxLevels: number;
@@ -111,20 +139,19 @@ export interface RootStats {
   root: NodeKey;
   /** Longest chain of workflows, counting the top-level caller. */
   levels: number;
-  /** Unique reusable workflows in the whole tree, the top-level caller excluded. */
+  /** Unique reusable workflows in the whole tree, the top-level caller excluded (actions do not count). */
   unique: number;
-  /** Every workflow of this root's tree, the root first. */
+  /** Deepest nesting of composite actions below a step of the tree (a composite action run by a step is 1). */
+  compositeDepth: number;
+  /** Every workflow and action of this root's tree, the root first. */
   nodes: NodeKey[];
-  /** Each loop as the chain of node keys, its first node repeated at the end. */
+  /** Each loop as the chain of node keys, its first node repeated at the end: workflows, or composite actions. */
   loops: NodeKey[][];
   /** Calls not followed because a platform limit was reached: the graph below them is unknown. */
   cuts: LimitCut[];
 }
 
-export interface LimitCut {
-  edge: GraphEdge;
-  reason: 'max-levels' | 'max-unique';
-}
+export type LimitCut = { edge: WorkflowCall; reason: 'max-levels' | 'max-unique' } | { edge: ActionUse; reason: 'max-composite-depth' };
 
 export interface CallGraph {
   host: string;

@@ -32,6 +32,7 @@ import type {
   TagRequirement,
   TagRequirementFile,
 } from './types.js';
+import { USES_KINDS } from './types.js';
 
 /** Policy files are a few kilobytes; anything this large is a mistake or an attack. */
 export const MAX_POLICY_CHARS = 256 * 1024;
@@ -579,9 +580,9 @@ export function githubVisibilityTable(): Record<Visibility, Visibility[]> {
 /** Settings of every rule when no policy mentions it. */
 export function defaultRules(): RuleSettings {
   return {
-    'allowed-sources': { severity: 'off', deny: [] },
+    'allowed-sources': { severity: 'off', deny: [], appliesTo: [...USES_KINDS] },
     visibility: { severity: 'error', allow: githubVisibilityTable(), checkAccessSetting: true },
-    pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [] },
+    pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [], appliesTo: [...USES_KINDS] },
     'max-depth': { severity: 'off' },
     'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
     permissions: { severity: 'error' },
@@ -606,6 +607,7 @@ export function applyRules(base: RuleSettings, fragment: RulesFile | undefined):
       severity: turnedOn(current.severity, sources.severity),
       ...(allow !== undefined ? { allow: [...allow] } : {}),
       deny: union(current.deny, sources.deny ?? []),
+      appliesTo: [...(sources['applies-to'] ?? current.appliesTo)],
     };
   }
   const visibility = fragment.visibility;
@@ -630,6 +632,7 @@ export function applyRules(base: RuleSettings, fragment: RulesFile | undefined):
       scope: pinning.scope ?? current.scope,
       verify: pinning.verify ?? current.verify,
       tagRequired: mergeTagRequirements(current.tagRequired, pinning['tag-required'] ?? []),
+      appliesTo: [...(pinning['applies-to'] ?? current.appliesTo)],
     };
   }
   const depth = fragment['max-depth'];

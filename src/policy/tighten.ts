@@ -4,7 +4,8 @@ import { ENTERPRISE_SERVER_LIMITS } from '../graph/limits.js';
 import type { Visibility } from '../graph/types.js';
 import { diagnosticFromRange, type PolicyPath, type RawPolicyDocument } from './parse.js';
 import { patternCovers } from './patterns.js';
-import type { Enforcement, PinningRequirement, PinningScope, Policy, PolicyDiagnostic, RuleSettings, RulesFile, Severity } from './types.js';
+import type { Enforcement, PinningRequirement, PinningScope, Policy, PolicyDiagnostic, RuleSettings, RulesFile, Severity, UsesKind } from './types.js';
+import { USES_KINDS } from './types.js';
 
 export interface TightenResult {
   policy: Policy;
@@ -19,6 +20,7 @@ export interface TightenResult {
  *
  * - `enforcement`: off < warn < block; a rule's `severity`: off < warning < error. Listing a rule with
  *   no `severity` turns it on (`error`) when it is off, as in any policy file.
+ * - `allowed-sources` and `pinning` `applies-to`: kinds may be added, never dropped.
  * - `pinning`: `require` any < ref < sha; `scope` external < all (all is wider); `verify` only false → true;
  *   `tag-required` never applied (it accepts a tag where a SHA would be required).
  * - `max-depth.levels`: only lower (any value when none is in force: the host's limit still applies
@@ -101,6 +103,7 @@ function tightenRules(rules: RuleSettings, written: RulesFile | undefined, note:
       severity: severity('allowed-sources', current.severity, sources.severity),
       ...(allow !== undefined ? { allow } : {}),
       deny: [...new Set([...current.deny, ...(sources.deny ?? [])])],
+      appliesTo: widerKinds(current.appliesTo, sources['applies-to'], ['rules', 'allowed-sources', 'applies-to'], note),
     };
   }
   const visibility = written.visibility;
@@ -125,6 +128,7 @@ function tightenRules(rules: RuleSettings, written: RulesFile | undefined, note:
       scope: stricter(SCOPE_ORDER, current.scope, pinning.scope, ['rules', 'pinning', 'scope'], note),
       verify: onlyOn(current.verify, pinning.verify, ['rules', 'pinning', 'verify'], note),
       tagRequired: current.tagRequired,
+      appliesTo: widerKinds(current.appliesTo, pinning['applies-to'], ['rules', 'pinning', 'applies-to'], note),
     };
     (pinning['tag-required'] ?? []).forEach((entry, index) => {
       // One already in force (a preset the organization extends too) changes nothing.
@@ -180,6 +184,16 @@ function onlyOff(current: boolean, written: boolean | undefined, path: PolicyPat
   if (written === undefined || !written || current) return current && written !== false;
   note(path, `${keyName(path)} true ignored; the policy in force sets it to false, and a repository policy may only switch it off`);
   return current;
+}
+
+/** The kinds of `uses:` a rule judges may grow (stricter), never shrink. */
+function widerKinds(current: readonly UsesKind[], written: readonly UsesKind[] | undefined, path: PolicyPath, note: Note): UsesKind[] {
+  if (written === undefined) return [...current];
+  const dropped = current.filter((kind) => !written.includes(kind));
+  if (dropped.length > 0) {
+    note(path, `${keyName(path)} without ${dropped.join(', ')} ignored for those; the policy in force judges them, and a repository policy may only add kinds`);
+  }
+  return USES_KINDS.filter((kind) => current.includes(kind) || written.includes(kind));
 }
 
 function lowerLevels(current: number | undefined, written: number | undefined, note: Note): number | undefined {

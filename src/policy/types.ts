@@ -33,6 +33,10 @@ export type Enforcement = 'block' | 'warn' | 'off';
 export type RepoPolicyMode = 'none' | 'tighten-only' | 'override';
 export type PinningRequirement = 'sha' | 'ref' | 'any';
 export type PinningScope = 'external' | 'all';
+/** What a rule may be limited to, in the words of GitHub's "allowed actions and reusable workflows" setting. */
+export type UsesKind = 'reusable-workflows' | 'actions';
+export const USES_KINDS: readonly UsesKind[] = ['reusable-workflows', 'actions'];
+
 /** The ref form a tag-required callee's maintainers require: an exact release tag, `v1.2.3` (a `-rc.1` prerelease allowed). */
 export type TagForm = 'vX.Y.Z';
 
@@ -61,7 +65,7 @@ export interface RuleSettingsFile {
 }
 
 export interface RulesFile {
-  'allowed-sources'?: RuleSettingsFile & { allow?: string[]; deny?: string[] };
+  'allowed-sources'?: RuleSettingsFile & { allow?: string[]; deny?: string[]; 'applies-to'?: UsesKind[] };
   visibility?: RuleSettingsFile & {
     allow?: Partial<Record<Visibility, Visibility[]>>;
     'check-access-setting'?: boolean;
@@ -71,6 +75,7 @@ export interface RulesFile {
     scope?: PinningScope;
     verify?: boolean;
     'tag-required'?: TagRequirementFile[];
+    'applies-to'?: UsesKind[];
   };
   'max-depth'?: RuleSettingsFile & { levels?: number };
   'secrets-inherit'?: RuleSettingsFile & { allow?: string[]; 'allow-same-owner'?: boolean };
@@ -122,15 +127,18 @@ export interface RuleSettingsBase {
 }
 
 export interface RuleSettings {
-  /** `allow` absent: every source is allowed except `deny`. Present: only matching sources. */
-  'allowed-sources': RuleSettingsBase & { allow?: string[]; deny: string[] };
+  /**
+   * `allow` absent: every source is allowed except `deny`. Present: only matching sources. `appliesTo`: the kinds of
+   * `uses:` the rule judges (both unless the policy narrows it), here and for `pinning`.
+   */
+  'allowed-sources': RuleSettingsBase & { allow?: string[]; deny: string[]; appliesTo: UsesKind[] };
   /** Caller visibility → callee visibilities it may call. */
   visibility: RuleSettingsBase & { allow: Record<Visibility, Visibility[]>; checkAccessSetting: boolean };
   /**
    * `tagRequired`: callees called by an exact tag instead of a SHA, because their maintainers require it; entries
    * of every layer add up (a later entry for the same `uses` replaces an earlier one).
    */
-  pinning: RuleSettingsBase & { require: PinningRequirement; scope: PinningScope; verify: boolean; tagRequired: TagRequirement[] };
+  pinning: RuleSettingsBase & { require: PinningRequirement; scope: PinningScope; verify: boolean; tagRequired: TagRequirement[]; appliesTo: UsesKind[] };
   /** `levels` absent: the host's platform limit (already enforced by `platform-limits`). */
   'max-depth': RuleSettingsBase & { levels?: number };
   /** Callees that may receive `secrets: inherit`: matching `allow`, or sharing the caller's owner. */

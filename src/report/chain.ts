@@ -52,10 +52,12 @@ export function formatChain(graph: CallGraph, finding: Finding, options: ChainOp
  */
 export function calledRepo(graph: CallGraph, edge: GraphEdge): RepoId {
   const reference = edge.uses.reference;
-  if (reference.kind === 'remote-workflow') {
+  if (reference.kind === 'remote-workflow' || reference.kind === 'action') {
     return { owner: reference.owner, name: reference.repo };
   }
-  return callerRepo(graph, edge);
+  // A `./` action runs from the workspace: the repository it resolved to (the top-level caller's).
+  const workspace = reference.kind === 'local-action' && reference.syntax === './' && edge.to !== undefined ? graph.nodes.get(edge.to) : undefined;
+  return workspace?.address.repo ?? callerRepo(graph, edge);
 }
 
 /** The repository of the workflow a call is written in. */
@@ -77,7 +79,7 @@ export function describeNode(graph: CallGraph, key: NodeKey): string {
 function namedRefTo(graph: CallGraph, key: NodeKey): string | undefined {
   for (const edge of graph.edges) {
     const reference = edge.uses.reference;
-    if (edge.to === key && reference.kind === 'remote-workflow' && reference.refKind === 'named') {
+    if (edge.to === key && (reference.kind === 'remote-workflow' || reference.kind === 'action') && reference.refKind === 'named') {
       return reference.ref;
     }
   }

@@ -6,7 +6,7 @@
 // Everything shown passes through the redactor first: on a public repository, private and internal
 // repositories are neither named nor described (see redact.ts).
 import type { Conclusion, Evaluation, Finding, FindingSeverity } from '../engine/types.js';
-import type { CallGraph, GraphEdge, NodeKey, RepoId, RepoMetadata, ResolutionErrorKind, RootStats } from '../graph/types.js';
+import type { CallGraph, GraphEdge, LimitCut, NodeKey, RepoId, RepoMetadata, ResolutionErrorKind, RootStats } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
 import type { RuleId } from '../policy/types.js';
 import type { SourceRange } from '../workflow/model.js';
@@ -96,6 +96,16 @@ function formatNumber(value: number): string {
 const MARK = { pass: '✅', error: '❌', warning: '⚠️', unread: '⛔', cut: '✂️', expired: '⏰' } as const;
 const LEGEND = `${MARK.pass} passes · ${MARK.error} error · ${MARK.warning} warning · ${MARK.unread} not read · ${MARK.cut} not followed past a platform limit`;
 
+/** Annotation titles of the rules that judge actions too, for a finding about an action. */
+const ACTION_TITLES: Partial<Record<RuleId, string>> = {
+  'allowed-sources': 'action from a source the policy does not allow',
+  visibility: 'action not accessible to this repository',
+  pinning: 'action not pinned to a verified commit',
+  contract: 'step uses an action GitHub rejects',
+  'platform-limits': "beyond GitHub's limits for composite actions",
+  resolution: 'action could not be read',
+};
+
 /** Annotation titles: the rule id first, then what kind of problem it is. */
 const RULE_TITLES: Record<RuleId, string> = {
   'allowed-sources': 'reusable workflow from a source the policy does not allow',
@@ -108,6 +118,13 @@ const RULE_TITLES: Record<RuleId, string> = {
   'platform-limits': "beyond GitHub's limits for reusable workflows",
   resolution: 'called workflow could not be read',
   policy: 'invalid policy file',
+};
+
+/** The limit a call was not followed past, as the tree names it. */
+const CUT_LIMITS: Record<LimitCut['reason'], string> = {
+  'max-levels': 'max-levels',
+  'max-unique': 'max-unique',
+  'max-composite-depth': 'composite-action nesting',
 };
 
 const UNREAD_REASONS: Record<ResolutionErrorKind, string> = {
@@ -284,9 +301,15 @@ function annotationOf(rendered: RenderedFinding): CheckAnnotation {
     // Ranges end after their last character; GitHub's end column is that character's.
     ...(line === endLine && { start_column: Math.max(1, start.column), end_column: Math.max(1, start.column, end.column - 1) }),
     annotation_level: rendered.finding.severity === 'error' ? 'failure' : 'warning',
-    title: clampText(`${ruleId}: ${RULE_TITLES[ruleId]}${below}`, CHECK_RUN_LIMITS.title, titleNote),
+    title: clampText(`${ruleId}: ${ruleTitle(rendered.finding)}${below}`, CHECK_RUN_LIMITS.title, titleNote),
     message: clampText(annotationMessage(rendered), CHECK_RUN_LIMITS.message, plainNote('this message')),
   };
+}
+
+/** What kind of problem a finding is, by its rule and by what its last call runs (a workflow or an action). */
+function ruleTitle(finding: Finding): string {
+  const action = finding.chain.at(-1)?.kind === 'action' ? ACTION_TITLES[finding.ruleId] : undefined;
+  return action ?? RULE_TITLES[finding.ruleId];
 }
 
 /** Plain text: GitHub shows annotation messages as written. */
@@ -383,14 +406,19 @@ interface TreeContext {
   outgoing: Map<NodeKey, GraphEdge[]>;
   /** The worst severity of the findings each shown call stands for, by `edgeId`. */
   status: Map<string, FindingSeverity>;
-  cuts: Map<string, 'max-levels' | 'max-unique'>;
+  /** Every call on the chain of a finding, by `edgeId`: never folded away. */
+  flagged: Set<string>;
+  cuts: Map<string, LimitCut['reason']>;
   lines: string[];
   expanded: Set<NodeKey>;
 }
 
 function edgeId(edge: GraphEdge): string {
-  return `${edge.from}\n${edge.jobId}`;
+  return edge.kind === 'workflow' ? `${edge.from}\n${edge.jobId}` : `${edge.from}\n${edge.jobId ?? ''}\n${edge.step}`;
 }
+
+/** Passing actions listed under one workflow or composite action; the rest are counted (`actions/checkout` is everywhere). */
+const MAX_PASSING_ACTIONS = 5;
 
 function callGraphBlock(graph: CallGraph, redactor: Redactor, findings: readonly Finding[]): Block {
   const outgoing = new Map<NodeKey, GraphEdge[]>();
@@ -406,6 +434,7 @@ function callGraphBlock(graph: CallGraph, redactor: Redactor, findings: readonly
       redactor,
       outgoing,
       status: edgeStatuses(graph, redactor, own),
+      flagged: new Set(own.flatMap((finding) => finding.chain.map(edgeId))),
       cuts: new Map((stats?.cuts ?? []).map((cut) => [edgeId(cut.edge), cut.reason])),
       lines,
       expanded: new Set([root]),
@@ -452,7 +481,11 @@ function rootLine(graph: CallGraph, redactor: Redactor, root: NodeKey, findings:
   const mark = statusMark(worst(findings.map((finding) => finding.severity)));
   // The size of a tree that goes through hidden workflows would describe their contents.
   const hides = stats?.nodes.some((key) => redactor.hidesContent(graph.nodes.get(key)?.address.repo ?? repoOfNodeKey(key))) ?? true;
-  const size = stats === undefined || hides ? '' : ` — ${plural(stats.unique, 'reusable workflow')}, ${plural(stats.levels, 'level')}`;
+  const actions = stats?.nodes.filter((key) => graph.nodes.get(key)?.kind === 'action').length ?? 0;
+  const size =
+    stats === undefined || hides
+      ? ''
+      : ` — ${plural(stats.unique, 'reusable workflow')}, ${plural(stats.levels, 'level')}${actions > 0 ? `, ${plural(actions, 'action')}` : ''}`;
   return `${mark} ${name}${size}`;
 }
 
@@ -460,22 +493,41 @@ function statusMark(severity: FindingSeverity | undefined): string {
   return severity === undefined ? MARK.pass : severityMark(severity);
 }
 
-/** Depth-first in written order; each workflow's calls are listed once per top-level file, loops not followed. */
+/**
+ * Depth-first in written order; each workflow's calls and actions are listed once per top-level file, loops not
+ * followed. Past the first few, actions that pass (and lead to nothing that fails) are counted, not listed.
+ */
 function walkTree(context: TreeContext, node: NodeKey, depth: number, path: readonly NodeKey[]): void {
+  const indent = '  '.repeat(depth);
+  let passing = 0;
+  let folded = 0;
   for (const edge of context.outgoing.get(node) ?? []) {
+    const quiet = edge.kind === 'action' && !context.flagged.has(edgeId(edge)) && edge.error === undefined && !context.cuts.has(edgeId(edge));
+    if (quiet && ++passing > MAX_PASSING_ACTIONS) {
+      folded += 1;
+      continue;
+    }
     const line = edgeLine(context, edge, path);
-    context.lines.push(`${'  '.repeat(depth)}- ${line.text}`);
+    context.lines.push(`${indent}- ${line.text}`);
     if (line.follow && edge.to !== undefined) {
       context.expanded.add(edge.to);
       walkTree(context, edge.to, depth + 1, [...path, edge.to]);
     }
   }
+  if (folded > 0) context.lines.push(`${indent}- ${MARK.pass} … and ${plural(folded, 'more action')} that pass`);
+}
+
+/** How a call is named in the tree: `build:` for a job's call, `build step 2:` for a step, `step 2:` in a composite action. */
+function edgeLabel(edge: GraphEdge): string {
+  if (edge.kind === 'workflow') return `${code(edge.jobId)}:`;
+  const step = `step ${edge.step + 1}`;
+  return edge.jobId === undefined ? `${step}:` : `${code(edge.jobId)} ${step}:`;
 }
 
 function edgeLine(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[]): { text: string; follow: boolean } {
   const { graph, redactor } = context;
   const callee = calledRepo(graph, edge);
-  const job = `${code(edge.jobId)}:`;
+  const job = edgeLabel(edge);
   const cut = context.cuts.get(edgeId(edge));
   const mark = cut !== undefined ? MARK.cut : edge.error !== undefined ? MARK.unread : statusMark(context.status.get(edgeId(edge)));
   if (redactor.hidesName(callee)) {
@@ -489,12 +541,13 @@ function edgeLine(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[
 }
 
 /** Why a call's own calls are not listed under it, if they are not. */
-function edgeNote(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[], cut: string | undefined, hidden: boolean): string | undefined {
-  if (cut !== undefined) return `not followed: ${cut} limit reached`;
+function edgeNote(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[], cut: LimitCut['reason'] | undefined, hidden: boolean): string | undefined {
+  if (cut !== undefined) return `not followed: ${CUT_LIMITS[cut]} limit reached`;
   if (edge.error !== undefined) return `not read: ${UNREAD_REASONS[edge.error.kind]}`;
+  if (edge.kind === 'action' && edge.workspaceUnknown !== undefined) return 'not read: its workspace cannot be known';
   if (hidden) return 'private: its calls are not shown';
   if (edge.to === undefined) return undefined;
-  if (path.includes(edge.to)) return 'loop: calls a workflow above it';
+  if (path.includes(edge.to)) return edge.kind === 'workflow' ? 'loop: calls a workflow above it' : 'loop: runs an action above it';
   if (context.expanded.has(edge.to)) return 'its calls are listed above';
   return context.graph.nodes.has(edge.to) ? undefined : 'not read';
 }
@@ -502,7 +555,7 @@ function edgeNote(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[
 /** The commit a call runs, short; nothing for a SHA pin, whose `uses:` already shows it. */
 function shortCommit(graph: CallGraph, edge: GraphEdge): string | undefined {
   const reference = edge.uses.reference;
-  if (reference.kind === 'remote-workflow' && isFullSha(reference.ref)) return undefined;
+  if ((reference.kind === 'remote-workflow' || reference.kind === 'action') && isFullSha(reference.ref)) return undefined;
   const commit = (edge.to === undefined ? undefined : graph.nodes.get(edge.to)?.address.commit) ?? edge.resolvedRef?.commit;
   return commit?.slice(0, SHORT_SHA_LENGTH);
 }

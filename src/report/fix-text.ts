@@ -8,10 +8,10 @@
 // re-parsed, it must add no diagnostic and the job must read as the fix intends; otherwise only the
 // text is given. A suggestion must never corrupt a workflow.
 import type { Fix } from '../engine/types.js';
-import type { CallGraph, NodeKey } from '../graph/types.js';
+import type { CallGraph, GraphNode, NodeKey } from '../graph/types.js';
 import { repoFullName } from '../graph/types.js';
-import type { Diagnostic, Job, Located, PermissionLevel, SourcePosition, SourceRange, Workflow } from '../workflow/model.js';
-import { parseWorkflow } from '../workflow/parse.js';
+import type { Diagnostic, Job, Located, PermissionLevel, SourcePosition, SourceRange, Step, Workflow } from '../workflow/model.js';
+import { parseActionManifest, parseWorkflow } from '../workflow/parse.js';
 
 export interface LineEdit {
   /** First line replaced, 1-based. */
@@ -44,7 +44,8 @@ export interface EditResult<T extends LineEdit> {
   skipped: T[];
 }
 
-type JobFix = Exclude<Fix, { kind: 'repository-setting' } | { kind: 'edit-policy' }>;
+type JobFix = Exclude<Fix, { kind: 'repository-setting' } | { kind: 'edit-policy' } | { kind: 'replace-step-uses' }>;
+type StepFix = Extract<Fix, { kind: 'replace-step-uses' }>;
 type InputSpec = Extract<Fix, { kind: 'add-inputs' }>['inputs'][number];
 
 /** An edit in the making: the lines it replaces and which of its lines are new (the copyable text). */
@@ -86,6 +87,8 @@ export function renderFix(graph: CallGraph, fix: Fix, options: RenderFixOptions 
       };
     case 'edit-policy':
       return { summary: `If this call is intended, allow it in the policy file ${fix.file}.`, text: fix.suggestion };
+    case 'replace-step-uses':
+      return renderStepFix(graph, fix, options.edit ?? true);
     default:
       return renderJobFix(graph, fix, options.edit ?? true);
   }
@@ -105,6 +108,62 @@ function renderJobFix(graph: CallGraph, fix: JobFix, withEdit: boolean): Rendere
   if (!withEdit || safely(() => proves(source, fix, plan.edit)) !== true) return shown;
   const edit: FixEdit = { node: source.key, path: source.path, ...plan.edit };
   return { ...shown, edit };
+}
+
+// ---- A step's uses: --------------------------------------------------------------------------------
+
+/** The steps a fix can address in a node: a job's in a workflow, or a composite action's. */
+function stepsOf(node: Pick<GraphNode, 'workflow' | 'action'> | undefined, jobId: string | undefined): Step[] | undefined {
+  if (jobId !== undefined) return node?.workflow?.jobs.find((job) => job.id === jobId)?.steps;
+  const runs = node?.action?.runs;
+  return runs?.using === 'composite' ? runs.steps : undefined;
+}
+
+/** `step 2 of job "build"`, or `step 2 of the action` for a composite action's step. */
+function stepName(fix: StepFix): string {
+  return `step ${fix.step + 1} of ${fix.jobId === undefined ? 'the action' : `job "${fix.jobId}"`}`;
+}
+
+/** The step's `uses:` line, rewritten in place: indentation, `- `, key spelling and quoting kept, comment replaced. */
+function renderStepFix(graph: CallGraph, fix: StepFix, withEdit: boolean): RenderedFix {
+  const summary = `Replace the uses: of ${stepName(fix)} with ${fix.uses}${commentSuffix(fix.comment)}.`;
+  const fallback = { summary, text: `uses: ${fix.uses}${commentSuffix(fix.comment)}` };
+  const node = graph.nodes.get(fix.node);
+  const step = stepsOf(node, fix.jobId)?.find((candidate) => candidate.index === fix.step);
+  const range = step?.uses?.range;
+  if (node?.text === undefined || range === undefined || range.start.line !== range.end.line) return fallback;
+  const lines = splitLines(node.text.replace(/^\uFEFF/, ''));
+  const line = lines[range.start.line - 1];
+  // Only a comment may follow the value on its line: anything else (a flow mapping's next key) is left to the text.
+  if (line === undefined || !/^[ \t]*(#.*)?$/.test(line.slice(range.end.column - 1))) return fallback;
+  const start = range.start.column - 1;
+  const written = `${line.slice(0, start)}${quotedLike(line.charAt(start), fix.uses)}${commentSuffix(fix.comment)}`;
+  const edit: LineEdit = { startLine: range.start.line, endLine: range.start.line, replacement: [written] };
+  if (!withEdit || safely(() => provesStep(node, fix, edit)) !== true) return fallback;
+  return { ...fallback, edit: { node: node.key, path: node.address.path, ...edit } };
+}
+
+/** The edited file parses with no new diagnostic, reads the same but for this step's uses:, and that says the fix. */
+function provesStep(node: GraphNode, fix: StepFix, edit: LineEdit): boolean {
+  const result = applyEdits(node.text ?? '', [edit]);
+  if (result.skipped.length > 0) return false;
+  // Each side is parsed afresh, so taking the step's uses: out of it to compare the rest changes nothing else.
+  const parse = (text: string): { diagnostics: Diagnostic[]; rest: string; uses?: Step['uses'] } => {
+    const model = node.kind === 'action' ? parseActionManifest(text, node.address.path) : parseWorkflow(text, node.address.path);
+    const parsed: Pick<GraphNode, 'workflow' | 'action'> = 'jobs' in model ? { workflow: model } : { action: model };
+    const step = stepsOf(parsed, fix.jobId)?.find((candidate) => candidate.index === fix.step);
+    const uses = step?.uses;
+    if (step) delete step.uses;
+    return { diagnostics: model.diagnostics, rest: meaning(model), ...(uses && { uses }) };
+  };
+  const before = parse(node.text ?? '');
+  const after = parse(result.text);
+  return (
+    after.uses?.value === fix.uses &&
+    after.uses.comment === normalizedComment(fix.comment) &&
+    !addsDiagnostics(before.diagnostics, after.diagnostics) &&
+    before.rest === after.rest
+  );
 }
 
 /** Planning and proving read user files in many ways; a defect there must cost the edit, not the check. */

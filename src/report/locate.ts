@@ -3,7 +3,7 @@
 // from the graph falls back to a coarser place — the job id, then the file's first line.
 import type { Finding, FindingLocation } from '../engine/types.js';
 import type { CallGraph, GraphNode, NodeKey } from '../graph/types.js';
-import type { Job, SourceRange, Workflow } from '../workflow/model.js';
+import type { Job, SourceRange, Step, Workflow } from '../workflow/model.js';
 
 export interface FindingSite {
   node: NodeKey;
@@ -38,8 +38,17 @@ export function locateSite(graph: CallGraph, location: FindingLocation): Finding
   const node = graph.nodes.get(location.node);
   const path = nodePath(graph, location.node);
   const workflow = node?.workflow;
-  const range = location.range ?? (workflow === undefined ? undefined : rangeInWorkflow(workflow, location));
+  const steps = node?.action?.runs?.using === 'composite' ? node.action.runs.steps : undefined;
+  const range =
+    location.range ??
+    (workflow !== undefined ? rangeInWorkflow(workflow, location) : location.step === undefined ? node?.action?.runs?.range : stepRange(steps, location));
   return { node: location.node, path, range: range ?? firstLine(node) };
+}
+
+/** A step's `uses:` value (with `key: 'uses'`), else the whole step. */
+function stepRange(steps: readonly Step[] | undefined, location: FindingLocation): SourceRange | undefined {
+  const step = steps?.find((candidate) => candidate.index === location.step);
+  return (location.key === 'uses' ? step?.uses?.range : undefined) ?? step?.range;
 }
 
 /** A node's repository-relative path, read from its key when the node is not in the graph. */
@@ -61,6 +70,9 @@ function rangeInWorkflow(workflow: Workflow, location: FindingLocation): SourceR
   const job = workflow.jobs.find((candidate) => candidate.id === location.jobId);
   if (job === undefined) {
     return undefined;
+  }
+  if (location.step !== undefined) {
+    return stepRange(job.steps, location) ?? job.idRange;
   }
   if (location.key === undefined) {
     return job.idRange;

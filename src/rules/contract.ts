@@ -2,9 +2,10 @@
 // resolve, only the job keywords allowed beside `uses:`, a callee that declares `on: workflow_call`, and
 // the callee's inputs and secrets. Source: "Reusing workflows" and "Reusable workflows reference"
 // (../shared/reference), "Supported keywords for jobs that call a reusable workflow".
-import type { EdgeVisit, Finding, Rule } from '../engine/types.js';
+import type { ActionVisit, EdgeVisit, Finding, Rule, RuleContext } from '../engine/types.js';
+import { isGitHubCloud } from '../graph/limits.js';
 import type { Concurrency, Located, Workflow, WorkflowCallInput, WorkflowCallTrigger } from '../workflow/model.js';
-import { chainMentions, describeCall, listText } from './describe.js';
+import { chainMentions, describeCall, listText, usesLocation } from './describe.js';
 
 // ---- The rule ---------------------------------------------------------------------------------------
 
@@ -71,7 +72,40 @@ export const ContractRule: Rule<'contract'> = {
     checkSecrets(call, trigger);
     checkConcurrency(call, workflow);
   },
+  checkAction(context, visit) {
+    checkStepAction(context, visit);
+  },
 };
+
+/**
+ * A step's action: GitHub rejects the workflow when the reference is not one it can read (an expression, no @ref,
+ * `$/` on GitHub Enterprise Server, where the syntax does not exist), and fails the step when the action's own
+ * metadata file is broken.
+ */
+function checkStepAction(context: RuleContext<'contract'>, visit: ActionVisit): void {
+  const reference = visit.edge.uses.reference;
+  const call = describeCall(context.graph, visit.edge, visit.chain);
+  const shared = { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) };
+  if (reference.kind === 'invalid') {
+    context.report({ ...shared, message: `${call} is not a valid action reference: ${reference.message}` });
+    return;
+  }
+  if (reference.kind === 'local-action' && reference.syntax === '$/' && !isGitHubCloud(context.graph.host)) {
+    context.report({
+      ...shared,
+      message: `${call} uses the $/ self-repository syntax, which GitHub Enterprise Server does not support (${context.graph.host}): write ./${reference.path} after a checkout, or owner/repo/path@ref.`,
+    });
+    return;
+  }
+  const problem = visit.callee?.action?.diagnostics[0];
+  if (!problem) return;
+  const others = (visit.callee?.action?.diagnostics.length ?? 1) - 1;
+  const more = others > 0 ? `; ${others} more problem${others > 1 ? 's' : ''}` : '';
+  context.report({
+    ...shared,
+    message: `${call} cannot run: GitHub rejects the action's ${visit.callee?.address.path ?? 'action.yml'} (line ${problem.range.start.line}: ${problem.message.replace(/\.$/, '')}${more}).`,
+  });
+}
 
 function at(visit: EdgeVisit, key?: string, name?: string): Finding['location'] {
   return {

@@ -25,7 +25,8 @@ export function longestChain(graph: CallGraph, stats: RootStats): LongestChain {
   const levelCuts = new Set(stats.cuts.filter((cut) => cut.reason === 'max-levels').map((cut) => edgeIdentity(cut.edge)));
   const outgoing = new Map<NodeKey, GraphEdge[]>();
   for (const edge of graph.edges) {
-    if (!inTree.has(edge.from)) continue;
+    // Levels are reusable workflows: the actions their steps run add none.
+    if (edge.kind !== 'workflow' || !inTree.has(edge.from)) continue;
     const list = outgoing.get(edge.from);
     if (list) list.push(edge);
     else outgoing.set(edge.from, [edge]);

@@ -10,7 +10,7 @@
 // grant among them, that is their meet: computed once per workflow over the tree's DAG (`grantFlow`), never per
 // chain or per distinct grant, whose number grows exponentially with the depth.
 import type { Finding, Fix, Rule, RuleContext } from '../engine/types.js';
-import type { CallGraph, GraphEdge, GraphNode, NodeKey } from '../graph/types.js';
+import type { CallGraph, GraphNode, NodeKey, WorkflowCall } from '../graph/types.js';
 import type { Job, PermissionLevel, Permissions, Workflow } from '../workflow/model.js';
 import { chainMentions, describeCall, listText, workflowLabel } from './describe.js';
 
@@ -177,7 +177,7 @@ type Grant = PermissionSet | undefined;
 
 /** One call of the tree and the grant its callee runs under through it: the meet over every chain to the call. */
 interface GrantedCall {
-  edge: GraphEdge;
+  edge: WorkflowCall;
   callerJob: Job;
   callee: Workflow;
   /** What the calling job itself sets: its permissions, else its workflow's (unfollowed names dropped). */
@@ -192,7 +192,7 @@ interface GrantFlow {
   /** The calls that carry a grant into each workflow (loops' back edges do not), from callers earlier in that order. */
   incoming: Map<NodeKey, GrantedCall[]>;
   /** The last call of a shortest chain to each workflow (none for the top-level file). */
-  via: Map<NodeKey, GraphEdge>;
+  via: Map<NodeKey, WorkflowCall>;
   names: ScopeNames;
 }
 
@@ -255,9 +255,11 @@ export const PermissionsRule: Rule<'permissions'> = {
   },
 };
 
-function edgesByCaller(graph: CallGraph): Map<NodeKey, GraphEdge[]> {
-  const outgoing = new Map<NodeKey, GraphEdge[]>();
+function edgesByCaller(graph: CallGraph): Map<NodeKey, WorkflowCall[]> {
+  const outgoing = new Map<NodeKey, WorkflowCall[]>();
   for (const edge of graph.edges) {
+    // Only reusable-workflow calls pass the token down a chain; an action runs with its job's grant.
+    if (edge.kind !== 'workflow') continue;
     const list = outgoing.get(edge.from);
     if (list) list.push(edge);
     else outgoing.set(edge.from, [edge]);
@@ -304,16 +306,16 @@ function grantFlow(graph: CallGraph, root: GraphNode): GrantFlow {
 
 /** A call into a workflow of the tree. */
 interface TreeStep {
-  edge: GraphEdge;
+  edge: WorkflowCall;
   to: NodeKey;
 }
 
 /** Reverse post-order of a depth-first walk (iterative: no stack overflow on deep graphs), and the calls that close loops. */
-function topologicalOrder(root: NodeKey, stepsOf: (key: NodeKey) => TreeStep[]): { order: NodeKey[]; back: Set<GraphEdge> } {
+function topologicalOrder(root: NodeKey, stepsOf: (key: NodeKey) => TreeStep[]): { order: NodeKey[]; back: Set<WorkflowCall> } {
   const open = new Set<NodeKey>([root]);
   const done = new Set<NodeKey>();
   const postOrder: NodeKey[] = [];
-  const back = new Set<GraphEdge>();
+  const back = new Set<WorkflowCall>();
   const stack = [{ key: root, steps: stepsOf(root), next: 0 }];
   for (let top = stack.at(-1); top; top = stack.at(-1)) {
     const step = top.steps[top.next];
@@ -334,7 +336,7 @@ function topologicalOrder(root: NodeKey, stepsOf: (key: NodeKey) => TreeStep[]):
 }
 
 /** A call and the grant it passes on: its own grant met with what its caller was granted. */
-function grantedCall(graph: CallGraph, names: ScopeNames, caller: Workflow, reaching: Grant, edge: GraphEdge): GrantedCall | undefined {
+function grantedCall(graph: CallGraph, names: ScopeNames, caller: Workflow, reaching: Grant, edge: WorkflowCall): GrantedCall | undefined {
   const callerJob = caller.jobs.find((job) => job.id === edge.jobId);
   const callee = edge.to ? graph.nodes.get(edge.to)?.workflow : undefined;
   if (!callerJob || !callee) return undefined;
@@ -359,9 +361,9 @@ function ownGrant(job: Job, workflow: Workflow | undefined): PermissionSet | und
  * the call to the one whose own grant sets that level, through calls that pass it on, then a shortest chain to there.
  * Each step goes to an earlier caller in topological order, so this ends.
  */
-function bindingChain(flow: GrantFlow, call: GrantedCall, scope: string): GraphEdge[] {
+function bindingChain(flow: GrantFlow, call: GrantedCall, scope: string): WorkflowCall[] {
   const level = call.granted && permissionLevel(call.granted, scope);
-  const reversed: GraphEdge[] = [];
+  const reversed: WorkflowCall[] = [];
   let current: GrantedCall | undefined = call;
   let from = call.edge.from;
   while (current) {
@@ -370,7 +372,7 @@ function bindingChain(flow: GrantFlow, call: GrantedCall, scope: string): GraphE
     if (current.own && permissionLevel(current.own, scope) === level) break;
     current = flow.incoming.get(from)?.find((each) => each.granted !== undefined && permissionLevel(each.granted, scope) === level);
   }
-  const prefix: GraphEdge[] = [];
+  const prefix: WorkflowCall[] = [];
   for (let edge = flow.via.get(from); edge; edge = flow.via.get(edge.from)) prefix.push(edge);
   return [...prefix.reverse(), ...reversed.reverse()];
 }
@@ -441,7 +443,7 @@ function maxLevel(a: PermissionLevel | undefined, b: PermissionLevel): Permissio
 }
 
 /** The block the top-level calling job needs: what it grants now joined with everything the callee asks for. */
-function topLevelFix(edge: GraphEdge, granted: PermissionSet, requests: Request[]): Fix {
+function topLevelFix(edge: WorkflowCall, granted: PermissionSet, requests: Request[]): Fix {
   const needed = requests.reduce((joined, request) => joinPermissions(joined, parsePermissions(request.permissions)), granted);
   return { kind: 'job-permissions', node: edge.from, jobId: edge.jobId, permissions: permissionBlock(needed) };
 }
@@ -451,7 +453,7 @@ function topLevelFix(edge: GraphEdge, granted: PermissionSet, requests: Request[
  * level that sets nothing passes its grant on and need not). Named as `job deploy of o/r/path@ref`, or
  * `the permissions of o/r/path@ref` when the grant is the workflow's.
  */
-function limitingGrants(graph: CallGraph, chain: readonly GraphEdge[], requested: ReadonlyMap<string, PermissionLevel>): string[] {
+function limitingGrants(graph: CallGraph, chain: readonly WorkflowCall[], requested: ReadonlyMap<string, PermissionLevel>): string[] {
   const limits: string[] = [];
   chain.forEach((edge, index) => {
     const caller = graph.nodes.get(edge.from);

@@ -2,15 +2,17 @@
 // can push to the callee's repository, and "re-run all jobs" runs whatever the ref points to by then; a SHA
 // pins, provided the commit really belongs to the repository it is called through (fork networks share
 // objects, so an impostor commit pushed to a fork is addressable through the parent's name).
-import type { EdgeVisit, Finding, Fix, RefFacts, Rule, RuleContext } from '../engine/types.js';
+import type { ActionVisit, EdgeVisit, Finding, Fix, RefFacts, Rule, RuleContext } from '../engine/types.js';
 import type { GraphNode } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
 import { matchesPattern } from '../policy/patterns.js';
 import type { PinningScope, RuleSettings, TagRequirement } from '../policy/types.js';
 import { formatUses, type UsesReference } from '../workflow/uses.js';
-import { chainMentions, describeCall } from './describe.js';
+import { chainMentions, describeCall, replaceUses, usesLocation } from './describe.js';
 
 type RemoteWorkflow = Extract<UsesReference, { kind: 'remote-workflow' }>;
+/** What the rule pins: a reusable workflow in another repository, or an action of a repository. */
+type Remote = RemoteWorkflow | Extract<UsesReference, { kind: 'action' }>;
 type PinningContext = RuleContext<'pinning'>;
 
 // ---- The most specific tag at a commit ---------------------------------------------------------
@@ -83,18 +85,18 @@ export function mostSpecificTag(tags: readonly string[]): string | undefined {
 
 /** One call being checked: the reference, how messages name it, and what every finding about it shares. */
 interface Call {
-  visit: EdgeVisit;
-  reference: RemoteWorkflow;
+  visit: EdgeVisit | ActionVisit;
+  reference: Remote;
   name: string;
   shared: Pick<Finding, 'location' | 'chain' | 'mentions'>;
 }
 
 /** `external`: only calls into another owner, compared with the owner of the workflow making the call. */
-function inScope(scope: PinningScope, reference: RemoteWorkflow, caller: GraphNode): boolean {
+function inScope(scope: PinningScope, reference: { owner: string }, caller: GraphNode): boolean {
   return scope === 'all' || reference.owner.toLowerCase() !== caller.address.repo.owner.toLowerCase();
 }
 
-function factsOf(context: PinningContext, reference: RemoteWorkflow): RefFacts | undefined {
+function factsOf(context: PinningContext, reference: Remote): RefFacts | undefined {
   return context.refFacts.get(repoKey({ owner: reference.owner, name: reference.repo }));
 }
 
@@ -109,8 +111,9 @@ function pinFix(context: PinningContext, { visit, reference }: Call): Fix | unde
   if (!resolved) return undefined;
   const uses = formatUses({ ...reference, ref: resolved.commit, refKind: 'sha' });
   const comment = tagsAt(factsOf(context, reference), resolved.commit)[0] ?? reference.ref;
-  return { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses, comment };
+  return replaceUses(visit, uses, comment);
 }
+
 
 function checkNamedRef(context: PinningContext, call: Call): void {
   const { require } = context.settings;
@@ -167,9 +170,7 @@ function checkVersionComment(context: PinningContext, call: Call, facts: RefFact
   context.report({
     ...call.shared,
     message: `${call.name} has the version comment ${comment}, but the tag ${comment} of ${reference.owner}/${reference.repo} is not at that commit (${there}): the comment misleads reviewers about the version that runs.`,
-    ...(best !== undefined && {
-      fix: { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses: formatUses(reference), comment: best },
-    }),
+    ...(best !== undefined && { fix: replaceUses(visit, formatUses(reference), best) }),
   });
 }
 
@@ -179,8 +180,9 @@ function checkVersionComment(context: PinningContext, call: Call, facts: RefFact
 const EXACT_TAG = /^v\d+\.\d+\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 /** The requirement for this callee, matched on `owner/repo/path` (the ref is what is being judged). */
-export function tagRequirementFor(settings: RuleSettings['pinning'], reference: RemoteWorkflow): TagRequirement | undefined {
-  const callee = `${reference.owner}/${reference.repo}/${reference.path}`;
+export function tagRequirementFor(settings: RuleSettings['pinning'], reference: Remote): TagRequirement | undefined {
+  const path = reference.kind === 'action' ? reference.subpath : reference.path;
+  const callee = `${reference.owner}/${reference.repo}${path === undefined ? '' : `/${path}`}`;
   return settings.tagRequired.find((requirement) => matchesPattern(requirement.uses, callee));
 }
 
@@ -202,7 +204,7 @@ function checkRequiredTag(context: PinningContext, call: Call, requirement: TagR
     if (resolved?.kind !== 'branch') return;
     context.report({
       ...call.shared,
-      message: `${call.name} names ${reference.ref}, which is a branch of ${reference.owner}/${reference.repo}, not a tag: this workflow must be called by an exact vX.Y.Z tag. ${why}`,
+      message: `${call.name} names ${reference.ref}, which is a branch of ${reference.owner}/${reference.repo}, not a tag: this ${reference.kind === 'action' ? 'action' : 'workflow'} must be called by an exact vX.Y.Z tag. ${why}`,
     });
     return;
   }
@@ -213,10 +215,46 @@ function checkRequiredTag(context: PinningContext, call: Call, requirement: TagR
   context.report({
     ...call.shared,
     message: `${call.name} must be called by an exact vX.Y.Z tag, not ${written}. ${why}${missing}`,
-    ...(tag !== undefined && {
-      fix: { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses: formatUses({ ...reference, ref: tag, refKind: 'named' }) },
-    }),
+    ...(tag !== undefined && { fix: replaceUses(visit, formatUses({ ...reference, ref: tag, refKind: 'named' })) }),
   });
+}
+
+/** One remote call or action in the rule's scope: a tag it must be called by, a named ref, or a SHA to verify. */
+function checkPin(context: PinningContext, visit: EdgeVisit | ActionVisit, reference: Remote): void {
+  if (!inScope(context.settings.scope, reference, visit.caller)) return;
+  const call: Call = {
+    visit,
+    reference,
+    name: describeCall(context.graph, visit.edge, visit.chain),
+    shared: { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) },
+  };
+  const requirement = tagRequirementFor(context.settings, reference);
+  if (requirement) {
+    if (context.settings.require !== 'any') checkRequiredTag(context, call, requirement);
+  } else if (reference.refKind === 'named') checkNamedRef(context, call);
+  else if (context.settings.verify) verifyCommit(context, call);
+}
+
+/** `name@sha256:<64 hex>`: the only way to name one image for good. */
+const DIGEST = /@sha256:[0-9a-f]{64}$/i;
+
+/**
+ * A `docker://` image runs whatever its tag points to in the registry when the job starts. `require: sha` asks for
+ * its digest; `require: ref` for an explicit tag other than `latest` (no tag means `latest`). Images have no owner to
+ * compare, so `scope` does not narrow this.
+ */
+function checkImage(context: PinningContext, visit: ActionVisit, image: string): void {
+  const { require } = context.settings;
+  if (require === 'any' || DIGEST.test(image)) return;
+  const tag = /:([^/:@]+)$/.exec(image)?.[1];
+  if (require === 'ref' && tag !== undefined && tag !== 'latest') return;
+  const name = describeCall(context.graph, visit.edge, visit.chain);
+  const written = tag === undefined ? 'no tag, so latest' : `the tag ${tag}`;
+  const message =
+    require === 'sha'
+      ? `${name} is not pinned to an image digest: ${written} can be pushed to with other content, and every run pulls whatever it names then. Pin it as docker://<image>@sha256:<digest>.`
+      : `${name} names ${written}, which moves with every push of the image: name a release tag or pin the digest (docker://<image>@sha256:<digest>).`;
+  context.report({ location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain), message });
 }
 
 export const PinningRule: Rule<'pinning'> = {
@@ -245,21 +283,13 @@ export const PinningRule: Rule<'pinning'> = {
 
   checkEdge(context, visit) {
     const reference = visit.edge.uses.reference;
-    if (reference.kind !== 'remote-workflow' || !inScope(context.settings.scope, reference, visit.caller)) return;
-    const call: Call = {
-      visit,
-      reference,
-      name: describeCall(context.graph, visit.edge, visit.chain),
-      shared: {
-        location: { node: visit.caller.key, jobId: visit.edge.jobId, key: 'uses' },
-        chain: visit.chain,
-        mentions: chainMentions(context.graph, visit.chain),
-      },
-    };
-    const requirement = tagRequirementFor(context.settings, reference);
-    if (requirement) {
-      if (context.settings.require !== 'any') checkRequiredTag(context, call, requirement);
-    } else if (reference.refKind === 'named') checkNamedRef(context, call);
-    else if (context.settings.verify) verifyCommit(context, call);
+    if (reference.kind === 'remote-workflow' && context.settings.appliesTo.includes('reusable-workflows')) checkPin(context, visit, reference);
+  },
+
+  checkAction(context, visit) {
+    const reference = visit.edge.uses.reference;
+    if (!context.settings.appliesTo.includes('actions')) return;
+    if (reference.kind === 'action') checkPin(context, visit, reference);
+    else if (reference.kind === 'docker') checkImage(context, visit, reference.image);
   },
 };

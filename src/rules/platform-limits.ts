@@ -4,7 +4,8 @@
 import type { Rule, RuleContext } from '../engine/types.js';
 import type { CallGraph, GraphEdge, GraphNode, NodeKey, PlatformLimits, RootStats } from '../graph/types.js';
 import { longestChain } from './max-depth.js';
-import { chainMentions, workflowLabel } from './describe.js';
+import { COMPOSITE_ACTION_MAX_DEPTH } from '../graph/limits.js';
+import { chainMentions, usesLocation, workflowLabel } from './describe.js';
 
 type LimitsContext = RuleContext<'platform-limits'>;
 
@@ -76,6 +77,30 @@ function loopEdges(graph: CallGraph, loop: NodeKey[]): GraphEdge[] | undefined {
   return edges;
 }
 
+/** The runner refuses composite actions nested deeper than its limit, whatever the host. */
+function checkCompositeDepth(context: LimitsContext, root: GraphNode, stats: RootStats): void {
+  if (stats.compositeDepth <= COMPOSITE_ACTION_MAX_DEPTH) return;
+  const composites = stats.nodes.filter((key) => context.graph.nodes.get(key)?.action?.runs?.using === 'composite');
+  const chains = composites.map((key) => chainTo(context.graph, stats, key) ?? []);
+  const chain = chains.reduce((longest, each) => (actionsIn(each) > actionsIn(longest) ? each : longest), []);
+  const first = chain[0];
+  if (!first) return;
+  const cut = stats.cuts.some((entry) => entry.reason === 'max-composite-depth');
+  context.report({
+    severity: 'error',
+    message:
+      `${first.uses.raw} leads to composite actions nested ${cut ? 'at least ' : ''}${stats.compositeDepth} deep, above the Actions runner's limit of ${COMPOSITE_ACTION_MAX_DEPTH}: ` +
+      `the job fails when it reaches them.${cut ? ' The actions below the limit were not read, so they were not checked.' : ''}`,
+    location: usesLocation({ caller: root, edge: first }),
+    chain,
+    mentions: chainMentions(context.graph, chain),
+  });
+}
+
+function actionsIn(chain: readonly GraphEdge[]): number {
+  return chain.filter((edge) => edge.kind === 'action').length;
+}
+
 function reportLoop(context: LimitsContext, root: GraphNode, stats: RootStats, loop: NodeKey[]): void {
   const start = loop[0];
   const prefix = start === undefined ? undefined : chainTo(context.graph, stats, start);
@@ -88,12 +113,15 @@ function reportLoop(context: LimitsContext, root: GraphNode, stats: RootStats, l
     const node = context.graph.nodes.get(key);
     return node ? workflowLabel(node, cycle[(index + cycle.length - 1) % cycle.length]) : key;
   });
+  const actions = cycle[0]?.kind === 'action';
   context.report({
     severity: 'error',
     message:
       `${first.uses.raw} leads into a loop: ${names.join(' → ')}. ` +
-      'GitHub does not allow a reusable workflow to call itself, directly or through others, and fails the run.',
-    location: { node: root.key, jobId: first.jobId, key: 'uses' },
+      (actions
+        ? `A composite action that runs itself, directly or through others, nests until the Actions runner's limit of ${COMPOSITE_ACTION_MAX_DEPTH} and fails the job.`
+        : 'GitHub does not allow a reusable workflow to call itself, directly or through others, and fails the run.'),
+    location: usesLocation({ caller: root, edge: first }),
     chain,
     mentions: chainMentions(context.graph, chain),
   });
@@ -118,6 +146,7 @@ export const PlatformLimitsRule: Rule<'platform-limits'> = {
     const limits = context.graph.limits;
     checkLevels(context, root, stats, limits);
     checkUnique(context, root, stats, limits);
+    checkCompositeDepth(context, root, stats);
     for (const loop of stats.loops) reportLoop(context, root, stats, loop);
   },
 };

@@ -1,10 +1,11 @@
 // resolution: every call whose workflow could not be read fails the check, closed. A callee the app cannot
 // read is a callee nobody checked, and in most cases (missing, renamed, no such ref) GitHub fails the run too.
-import type { EdgeVisit, Fix, Rule } from '../engine/types.js';
-import type { RepoId, ResolutionError } from '../graph/types.js';
+import type { ActionVisit, EdgeVisit, Fix, Rule, RuleContext } from '../engine/types.js';
+import type { CallGraph, RepoId, ResolutionError } from '../graph/types.js';
+import { actionDirectory } from '../graph/workspace.js';
 import { repoFullName, repoKey } from '../graph/types.js';
 import { formatUses } from '../workflow/uses.js';
-import { chainMentions, describeCall, workflowLabel } from './describe.js';
+import { calledRepo, chainMentions, describeCall, replaceUses, usesLocation, workflowLabel } from './describe.js';
 
 /** What a call names, for messages: the repository, the file and the ref or commit it reads. */
 interface Target {
@@ -13,11 +14,24 @@ interface Target {
   ref: string;
 }
 
-function targetOf(visit: EdgeVisit): Target | undefined {
+function targetOf(graph: CallGraph, visit: EdgeVisit | ActionVisit): Target | undefined {
   const reference = visit.edge.uses.reference;
-  if (reference.kind === 'remote-workflow') return { repo: `${reference.owner}/${reference.repo}`, path: reference.path, ref: reference.ref };
-  if (reference.kind === 'local-workflow') return { repo: repoFullName(visit.caller.address.repo), path: reference.path, ref: visit.caller.address.commit.slice(0, 7) };
-  return undefined;
+  const here = (repo: RepoId, commit: string) => ({ repo: repoFullName(repo), ref: commit.slice(0, 7) });
+  switch (reference.kind) {
+    case 'remote-workflow':
+      return { repo: `${reference.owner}/${reference.repo}`, path: reference.path, ref: reference.ref };
+    case 'local-workflow':
+      return { ...here(visit.caller.address.repo, visit.caller.address.commit), path: reference.path };
+    case 'action':
+      return { repo: `${reference.owner}/${reference.repo}`, path: actionDirectory(reference.subpath ?? ''), ref: reference.ref };
+    case 'local-action': {
+      // `$/`: the calling file's repository at its commit; `./`: the workspace it resolved to.
+      const workspace = reference.syntax === './' ? calledRepo(graph, visit.edge) : visit.caller.address.repo;
+      return { ...here(workspace ?? visit.caller.address.repo, visit.caller.address.commit), path: actionDirectory(reference.path) };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Why GitHub gave no answer, for the errors a re-run of the check may cure. */
@@ -34,7 +48,7 @@ function transientReason(error: ResolutionError): string {
   }
 }
 
-function edgeMessage(call: string, error: ResolutionError, target: Target): string {
+function edgeMessage(call: string, error: ResolutionError, target: Target, what: 'call' | 'step'): string {
   switch (error.kind) {
     case 'repo-not-found':
       return (
@@ -46,20 +60,24 @@ function edgeMessage(call: string, error: ResolutionError, target: Target): stri
         ? `${call}: the repository ${target.repo} was renamed or transferred, and GitHub Actions follows no redirects, so this call fails.`
         : `${call}: the repository ${target.repo} is now ${repoFullName(error.renamedTo)}, and GitHub Actions follows no redirects, so this call fails. Call ${repoFullName(error.renamedTo)} instead.`;
     case 'ref-not-found':
-      return `${call}: ${target.repo} has no tag or branch named ${target.ref}, so GitHub cannot run this call.`;
+      return `${call}: ${target.repo} has no tag or branch named ${target.ref}, so GitHub cannot run this ${what}.`;
     case 'commit-not-found':
-      return `${call}: the commit ${target.ref} does not exist in ${target.repo}, so GitHub cannot run this call.`;
+      return `${call}: the commit ${target.ref} does not exist in ${target.repo}, so GitHub cannot run this ${what}.`;
     case 'file-not-found':
+      if (what === 'step') {
+        const where = target.path === '' ? 'the root' : target.path;
+        return `${call}: there is no action.yml, action.yaml or Dockerfile in ${where} of ${target.repo} at ${target.ref}, so GitHub cannot run this step.`;
+      }
       return `${call}: ${target.path} does not exist in ${target.repo} at ${target.ref}, so GitHub cannot run this call.`;
     case 'too-large':
-      return `${call}: ${target.path} in ${target.repo} is too large for the app to read, so the calls it makes cannot be checked and the check fails closed.`;
+      return `${call}: ${target.path} in ${target.repo} is too large for the app to read, so ${what === 'call' ? 'the calls it makes' : 'the steps it runs'} cannot be checked and the check fails closed.`;
     case 'binary':
-      return `${call}: ${target.path} in ${target.repo} is a binary file, not a workflow, so GitHub cannot run this call.`;
+      return `${call}: ${target.path} in ${target.repo} is a binary file, not ${what === 'call' ? 'a workflow' : 'an action'}, so GitHub cannot run this ${what}.`;
     case 'rate-limited':
     case 'server-error':
     case 'timeout':
     case 'network':
-      return `${call} could not be read from GitHub (${transientReason(error)}), so it and the calls below it were not checked and the check fails closed. Re-run the check.`;
+      return `${call} could not be read from GitHub (${transientReason(error)}), so it and ${what === 'call' ? 'the calls' : 'the steps'} below it were not checked and the check fails closed. Re-run the check.`;
   }
 }
 
@@ -90,12 +108,37 @@ function withRepo(repos: RepoId[], repo: RepoId | undefined): RepoId[] {
 }
 
 /** The same call under the repository's new name, keeping path, ref and comment: GitHub will not follow the old name. */
-function renameFix(visit: EdgeVisit, renamedTo: RepoId | undefined): Fix | undefined {
+function renameFix(visit: EdgeVisit | ActionVisit, renamedTo: RepoId | undefined): Fix | undefined {
   const reference = visit.edge.uses.reference;
-  if (!renamedTo || reference.kind !== 'remote-workflow') return undefined;
+  if (!renamedTo || (reference.kind !== 'remote-workflow' && reference.kind !== 'action')) return undefined;
   const uses = formatUses({ ...reference, owner: renamedTo.owner, repo: renamedTo.name });
-  const comment = visit.callerJob.uses?.comment;
-  return { kind: 'replace-uses', node: visit.caller.key, jobId: visit.edge.jobId, uses, ...(comment !== undefined && { comment }) };
+  return replaceUses(visit, uses, writtenComment(visit));
+}
+
+/** The comment as written after the `uses:` value, kept by a fix that changes only the repository's name. */
+function writtenComment(visit: EdgeVisit | ActionVisit): string | undefined {
+  const edge = visit.edge;
+  if (edge.kind === 'workflow') return visit.callerJob?.uses?.comment;
+  const runs = visit.caller.action?.runs;
+  const steps = visit.callerJob?.steps ?? (runs?.using === 'composite' ? runs.steps : []);
+  return steps.find((step) => step.index === edge.step)?.uses?.comment;
+}
+
+/** A call or an action that could not be read: always an error (fail closed). */
+function checkRead(context: RuleContext<'resolution'>, visit: EdgeVisit | ActionVisit): void {
+  const error = visit.edge.error;
+  const target = targetOf(context.graph, visit);
+  if (!error || !target) return;
+  const renamedTo = error.kind === 'repo-renamed' ? error.renamedTo : undefined;
+  const fix = renameFix(visit, renamedTo);
+  context.report({
+    severity: 'error',
+    message: edgeMessage(describeCall(context.graph, visit.edge, visit.chain), error, target, visit.edge.kind === 'workflow' ? 'call' : 'step'),
+    location: usesLocation(visit),
+    chain: visit.chain,
+    ...(fix && { fix }),
+    mentions: withRepo(chainMentions(context.graph, visit.chain), renamedTo),
+  });
 }
 
 export const ResolutionRule: Rule<'resolution'> = {
@@ -123,18 +166,20 @@ export const ResolutionRule: Rule<'resolution'> = {
   },
 
   checkEdge(context, visit) {
-    const error = visit.edge.error;
-    const target = targetOf(visit);
-    if (!error || !target) return;
-    const renamedTo = error.kind === 'repo-renamed' ? error.renamedTo : undefined;
-    const fix = renameFix(visit, renamedTo);
+    checkRead(context, visit);
+  },
+
+  checkAction(context, visit) {
+    checkRead(context, visit);
+    const unknown = visit.edge.workspaceUnknown;
+    if (unknown === undefined) return;
     context.report({
-      severity: 'error',
-      message: edgeMessage(describeCall(context.graph, visit.edge, visit.chain), error, target),
-      location: { node: visit.caller.key, jobId: visit.edge.jobId, key: 'uses' },
+      // Not proven wrong, so not an error; never a silent pass either.
+      severity: 'warning',
+      message: `${describeCall(context.graph, visit.edge, visit.chain)} runs an action from the job's workspace, which cannot be known statically: ${unknown}. It and the steps it runs were not checked.`,
+      location: usesLocation(visit),
       chain: visit.chain,
-      ...(fix && { fix }),
-      mentions: withRepo(chainMentions(context.graph, visit.chain), renamedTo),
+      mentions: chainMentions(context.graph, visit.chain),
     });
   },
 };

@@ -3,18 +3,18 @@
 // permissions for nested workflows"). Every call of a top-level file's tree is judged against the
 // top-level file's repository, by visibility (GitHub's table, which an org may tighten) and, for private
 // and internal callees, by the callee's Actions access setting.
-import type { EdgeVisit, Fix, Rule, RuleContext } from '../engine/types.js';
+import type { ActionVisit, EdgeVisit, Fix, Rule, RuleContext } from '../engine/types.js';
 import type { ActionsAccessLevel, RepoId, ResolutionError, Visibility } from '../graph/types.js';
 import { repoFullName, repoKey } from '../graph/types.js';
 import { githubVisibilityTable } from '../policy/parse.js';
-import { calledRepo, chainMentions, describeCall, listText } from './describe.js';
+import { calledRepo, chainMentions, describeCall, listText, usesLocation } from './describe.js';
 
 type Context = RuleContext<'visibility'>;
 
 /** The two repositories a call is judged by, with what the messages need. */
 interface Access {
   context: Context;
-  visit: EdgeVisit;
+  visit: EdgeVisit | ActionVisit;
   call: string;
   root: RepoId;
   callee: RepoId;
@@ -39,27 +39,36 @@ export const VisibilityRule: Rule<'visibility'> = {
     fixable: true,
   },
   checkEdge(context, visit) {
-    const graph = context.graph;
-    const root = visit.root.address.repo;
-    const callee = visit.callee?.address.repo ?? calledRepo(graph, visit.edge);
-    // The same repository is always allowed; an unparsed reference names no repository to judge.
-    if (!callee || visit.edge.uses.reference.kind === 'invalid' || repoKey(callee) === repoKey(root)) return;
-    const rootVisibility = visibilityOf(context, root);
-    const calleeVisibility = visibilityOf(context, callee);
-    // Unknown metadata: the `resolution` rule reports why the repository could not be read.
-    if (!rootVisibility || !calleeVisibility) return;
-    const access: Access = {
-      context,
-      visit,
-      call: describeCall(graph, visit.edge, visit.chain),
-      root,
-      callee,
-      rootVisibility,
-      calleeVisibility,
-    };
-    if (!checkVisibility(access) && context.settings.checkAccessSetting && calleeVisibility !== 'public') checkAccessSetting(access);
+    judge(context, visit);
+  },
+  checkAction(context, visit) {
+    // `./` and `$/` actions are in the workspace's or the calling file's repository, judged by the calls that reach it.
+    if (visit.edge.uses.reference.kind === 'action') judge(context, visit);
   },
 };
+
+/** Whether the top-level repository may reach the repository a call or an action is in. */
+function judge(context: Context, visit: EdgeVisit | ActionVisit): void {
+  const graph = context.graph;
+  const root = visit.root.address.repo;
+  const callee = visit.callee?.address.repo ?? calledRepo(graph, visit.edge);
+  // The same repository is always allowed; an unparsed reference names no repository to judge.
+  if (!callee || visit.edge.uses.reference.kind === 'invalid' || repoKey(callee) === repoKey(root)) return;
+  const rootVisibility = visibilityOf(context, root);
+  const calleeVisibility = visibilityOf(context, callee);
+  // Unknown metadata: the `resolution` rule reports why the repository could not be read.
+  if (!rootVisibility || !calleeVisibility) return;
+  const access: Access = {
+    context,
+    visit,
+    call: describeCall(graph, visit.edge, visit.chain),
+    root,
+    callee,
+    rootVisibility,
+    calleeVisibility,
+  };
+  if (!checkVisibility(access) && context.settings.checkAccessSetting && calleeVisibility !== 'public') checkAccessSetting(access);
+}
 
 function visibilityOf(context: Context, repo: RepoId): Visibility | undefined {
   const metadata = context.graph.repos.get(repoKey(repo));
@@ -77,7 +86,7 @@ function report(access: Access, finding: { message: string; severity?: 'warning'
   if (!mentions.some((repo) => repoKey(repo) === repoKey(access.callee))) mentions.push(access.callee);
   context.report({
     ...finding,
-    location: { node: visit.edge.from, jobId: visit.edge.jobId, key: 'uses' },
+    location: usesLocation(visit),
     chain: visit.chain,
     mentions,
   });

@@ -106,6 +106,8 @@ export interface Step {
   index: number;
   range: SourceRange;
   uses?: UsesValue;
+  /** The step's inputs, e.g. `repository`, `ref` and `path` of an `actions/checkout` step. */
+  with?: { range: SourceRange; entries: Record<string, Located<unknown>> };
 }
 
 export interface Job {
@@ -136,5 +138,22 @@ export interface Workflow {
   permissions?: Permissions;
   concurrency?: Concurrency;
   jobs: Job[];
+  diagnostics: Diagnostic[];
+}
+
+/** How an action runs (`runs.using`): its own steps, a container, or a JavaScript entry point. */
+export type ActionRuns =
+  | { using: 'composite'; range: SourceRange; steps: Step[] }
+  /** `image` is `docker://…` or a Dockerfile path relative to the action's directory. */
+  | { using: 'docker'; range: SourceRange; image?: Located<string> }
+  /** `node20`, `node24`, …: as written. */
+  | { using: 'node'; range: SourceRange; runtime: Located<string> };
+
+/** An action's metadata file (`action.yml` or `action.yaml`), or a directory with only a Dockerfile. */
+export interface ActionManifest {
+  /** Repository-relative path of the file, e.g. `.github/actions/setup/action.yml`. */
+  path: string;
+  name?: Located<string>;
+  runs?: ActionRuns;
   diagnostics: Diagnostic[];
 }

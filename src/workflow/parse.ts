@@ -10,6 +10,8 @@
 import { Composer, Lexer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Alias, CST, Document, Pair, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type {
+  ActionManifest,
+  ActionRuns,
   Concurrency,
   Diagnostic,
   DiagnosticCode,
@@ -60,17 +62,32 @@ interface Entry {
 
 export function parseWorkflow(content: string | Uint8Array, path: string): Workflow {
   const workflow: Workflow = { path, jobs: [], diagnostics: [] };
+  readFile(content, workflow.diagnostics, (reader) => reader.readWorkflow(workflow));
+  return workflow;
+}
+
+/**
+ * Reads an action's metadata file (`action.yml`), with the same limits and positions as a workflow. Only what
+ * the graph follows is modelled: `name`, and `runs` (a composite action's steps, a container's image, a
+ * JavaScript runtime). Never throws.
+ */
+export function parseActionManifest(content: string | Uint8Array, path: string): ActionManifest {
+  const action: ActionManifest = { path, diagnostics: [] };
+  readFile(content, action.diagnostics, (reader) => reader.readAction(action));
+  return action;
+}
+
+function readFile(content: string | Uint8Array, diagnostics: Diagnostic[], read: (reader: WorkflowReader) => void): void {
   try {
-    const text = decode(content, workflow.diagnostics);
+    const text = decode(content, diagnostics);
     if (text !== undefined) {
-      new WorkflowReader(text, workflow).read();
+      read(new WorkflowReader(text, diagnostics));
     }
   } catch (error) {
     // The last guard of "never throws": a defect in this module must not fail a whole evaluation.
     const reason = error instanceof Error ? error.message : String(error);
-    workflow.diagnostics.push(diagnostic('yaml-syntax', `The file could not be read: ${reason}`, FILE_START));
+    diagnostics.push(diagnostic('yaml-syntax', `The file could not be read: ${reason}`, FILE_START));
   }
-  return workflow;
 }
 
 function diagnostic(code: DiagnosticCode, message: string, range: SourceRange): Diagnostic {
@@ -119,13 +136,28 @@ class WorkflowReader {
 
   constructor(
     private readonly source: string,
-    private readonly workflow: Workflow,
+    private readonly diagnostics: Diagnostic[],
   ) {}
 
-  read(): void {
+  readWorkflow(workflow: Workflow): void {
+    const root = this.rootMapping('A workflow file must be a YAML mapping with `on` and `jobs`.');
+    if (root !== undefined) {
+      this.readRoot(workflow, root);
+    }
+  }
+
+  readAction(action: ActionManifest): void {
+    const root = this.rootMapping('An action file must be a YAML mapping with `runs`.');
+    if (root !== undefined) {
+      this.readActionRoot(action, root);
+    }
+  }
+
+  /** The document's top-level mapping, checked (duplicate keys, aliases); undefined when there is none. */
+  private rootMapping(notAMapping: string): YAMLMap.Parsed | undefined {
     const doc = this.compose();
     if (doc === undefined) {
-      return;
+      return undefined;
     }
     if (doc.contents !== null) {
       new DocumentCheck(this).walk(doc.contents);
@@ -133,10 +165,10 @@ class WorkflowReader {
     const root = this.deref(doc.contents);
     if (!isMap(root)) {
       const range = root === null ? FILE_START : this.range(root);
-      this.report('not-a-mapping', 'A workflow file must be a YAML mapping with `on` and `jobs`.', range);
-      return;
+      this.report('not-a-mapping', notAMapping, range);
+      return undefined;
     }
-    this.readRoot(root);
+    return root;
   }
 
   // ---- YAML -----------------------------------------------------------------------------------
@@ -185,7 +217,7 @@ class WorkflowReader {
     if (stoppedAt !== undefined) {
       // Past the cap of report(): why the file was left unread must always be said.
       const range = this.offsetRange(stoppedAt.offset, stoppedAt.offset);
-      this.workflow.diagnostics.push(diagnostic('yaml-syntax', stoppedAt.message, range));
+      this.diagnostics.push(diagnostic('yaml-syntax', stoppedAt.message, range));
       return undefined;
     }
     return doc;
@@ -253,8 +285,8 @@ class WorkflowReader {
   }
 
   report(code: DiagnosticCode, message: string, range: SourceRange): void {
-    if (this.workflow.diagnostics.length < MAX_DIAGNOSTICS) {
-      this.workflow.diagnostics.push(diagnostic(code, message, range));
+    if (this.diagnostics.length < MAX_DIAGNOSTICS) {
+      this.diagnostics.push(diagnostic(code, message, range));
     }
   }
 
@@ -369,8 +401,7 @@ class WorkflowReader {
 
   // ---- Workflow ---------------------------------------------------------------------------------
 
-  private readRoot(root: YAMLMap.Parsed): void {
-    const workflow = this.workflow;
+  private readRoot(workflow: Workflow, root: YAMLMap.Parsed): void {
     for (const { key, keyNode, value } of this.entries(root)) {
       switch (key) {
         case 'name':
@@ -386,7 +417,7 @@ class WorkflowReader {
           setDefined(workflow, 'concurrency', this.concurrency(keyNode, value));
           break;
         case 'jobs':
-          this.readJobs(value);
+          workflow.jobs = this.readJobs(value);
           break;
       }
     }
@@ -552,24 +583,26 @@ class WorkflowReader {
 
   // ---- Jobs -------------------------------------------------------------------------------------
 
-  private readJobs(value: Value): void {
+  private readJobs(value: Value): Job[] {
     const node = this.deref(value);
+    const jobs: Job[] = [];
     if (!isMap(node)) {
       if (node !== null) {
         this.report('not-a-mapping', '`jobs` must be a mapping of job ids to jobs.', this.range(node));
       }
-      return;
+      return jobs;
     }
     for (const { key, keyNode, value: jobValue } of this.entries(node)) {
       this.checkJobId(key, keyNode);
       const jobNode = this.deref(jobValue);
       if (isMap(jobNode)) {
-        this.workflow.jobs.push(this.job(key, keyNode, jobNode));
+        jobs.push(this.job(key, keyNode, jobNode));
       } else {
         const range = jobNode === null ? this.range(keyNode) : this.range(jobNode);
         this.report('not-a-mapping', `Job "${key}" must be a mapping of keywords (runs-on and steps, or uses).`, range);
       }
     }
+    return jobs;
   }
 
   /**
@@ -728,9 +761,58 @@ class WorkflowReader {
   }
 
   private step(index: number, map: YAMLMap.Parsed): Step {
-    const usesEntry = this.entries(map).find((entry) => entry.key === 'uses');
-    const uses = usesEntry ? this.uses(usesEntry.value, usesEntry.keyNode) : undefined;
-    return withDefined<Step, 'uses'>({ index, range: this.range(map) }, 'uses', uses);
+    const step: Step = { index, range: this.range(map) };
+    for (const { key, keyNode, value } of this.entries(map)) {
+      if (key === 'uses') {
+        setDefined(step, 'uses', this.uses(value, keyNode));
+      } else if (key === 'with') {
+        setDefined(step, 'with', this.withBlock(keyNode, value));
+      }
+    }
+    return step;
+  }
+
+  // ---- Actions ----------------------------------------------------------------------------------
+
+  private readActionRoot(action: ActionManifest, root: YAMLMap.Parsed): void {
+    const entries = this.entries(root);
+    for (const { key, keyNode, value } of entries) {
+      if (key === 'name') {
+        setDefined(action, 'name', this.text(value, '`name`'));
+      } else if (key === 'runs') {
+        setDefined(action, 'runs', this.runs(keyNode, value));
+      }
+    }
+    if (!entries.some((entry) => entry.key === 'runs')) {
+      this.report('not-a-mapping', 'An action file must say how the action runs: `runs` is missing.', FILE_START);
+    }
+  }
+
+  /** `runs.using`: `composite` with `steps`, `docker` with `image`, or a JavaScript runtime (`node20`, `node24`). */
+  private runs(keyNode: ParsedNode, value: Value): ActionRuns | undefined {
+    const map = this.mapping(value, '`runs` must be a mapping with `using`.');
+    if (map === undefined) {
+      if (isNullish(this.deref(value))) this.invalidValue(keyNode, '`runs` must be a mapping with `using`.');
+      return undefined;
+    }
+    const range = this.range(map);
+    const fields = new Map(this.entries(map).map((entry) => [entry.key, entry]));
+    const using = this.text(fields.get('using')?.value ?? null, '`runs.using`');
+    if (using === undefined) {
+      this.invalidValue(fields.get('using')?.keyNode ?? keyNode, '`runs.using` must be composite, docker or a JavaScript runtime such as node24.');
+      return undefined;
+    }
+    if (using.value === 'composite') {
+      return { using: 'composite', range, steps: this.steps(fields.get('steps')?.value ?? null) };
+    }
+    if (using.value === 'docker') {
+      return withDefined<ActionRuns & { using: 'docker' }, 'image'>({ using: 'docker', range }, 'image', this.text(fields.get('image')?.value ?? null, '`runs.image`'));
+    }
+    if (/^node\d+$/.test(using.value)) {
+      return { using: 'node', range, runtime: using };
+    }
+    this.report('invalid-value', `\`runs.using\` ${JSON.stringify(using.value)} is not one GitHub runs: write composite, docker or a JavaScript runtime such as node24.`, using.range);
+    return undefined;
   }
 }
 

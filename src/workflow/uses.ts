@@ -28,8 +28,11 @@ export type UsesReference =
   | { kind: 'local-workflow'; syntax: './' | '$/'; path: string }
   /** Step level `owner/repo[/path]@ref`. */
   | { kind: 'action'; owner: string; repo: string; subpath?: string; ref: string; refKind: RefKind }
-  /** Step level `./path/to/action`. */
-  | { kind: 'local-action'; path: string }
+  /**
+   * Step level `./path/to/action` (relative to the job's workspace: whatever the job checked out) or `$/path/to/action`
+   * (the containing file's repository at its commit: GitHub's self-repository syntax, July 2026). `path` as written.
+   */
+  | { kind: 'local-action'; syntax: './' | '$/'; path: string }
   /** Step level `docker://image:tag`. */
   | { kind: 'docker'; image: string }
   | { kind: 'invalid'; reason: InvalidUsesReason; message: string };
@@ -57,7 +60,7 @@ const QUOTE_LIMIT = 60;
 
 const JOB_FORMS =
   'owner/repo/.github/workflows/<file>.yml@<ref>, ./.github/workflows/<file>.yml or $/.github/workflows/<file>.yml';
-const STEP_FORMS = 'owner/repo[/path]@<ref>, ./path/to/action or docker://image';
+const STEP_FORMS = 'owner/repo[/path]@<ref>, ./path/to/action, $/path/to/action or docker://image';
 
 type Invalid = Extract<UsesReference, { kind: 'invalid' }>;
 
@@ -87,7 +90,7 @@ export function formatUses(reference: UsesReference): string {
       return `${reference.owner}/${reference.repo}${subpath}@${reference.ref}`;
     }
     case 'local-action':
-      return `./${reference.path}`;
+      return `${reference.syntax}${reference.path}`;
     case 'docker':
       return `docker://${reference.image}`;
     case 'invalid':
@@ -303,13 +306,26 @@ function parseStepUses(raw: string): UsesReference {
   if (written) {
     return written;
   }
-  if (raw.startsWith('./')) {
-    return { kind: 'local-action', path: raw.slice(2) };
+  if (raw.startsWith('./') || raw.startsWith('$/')) {
+    return parseLocalAction(raw.startsWith('./') ? './' : '$/', raw.slice(2));
   }
   if (raw.startsWith('docker://')) {
     return parseDocker(raw.slice('docker://'.length));
   }
   return parseAction(raw);
+}
+
+/** A directory of the workspace or of the containing repository: no `..`, no @ref (the commit is implied). */
+function parseLocalAction(syntax: './' | '$/', path: string): UsesReference {
+  const traversal = checkTraversal(path.split('/'));
+  if (traversal) {
+    return traversal;
+  }
+  const at = path.indexOf('@');
+  if (syntax === '$/' && at !== -1) {
+    return invalid('ref-on-local', `A $/ reference runs the action at the containing file's own commit and takes no @ref: remove ${quote(path.slice(at))}.`);
+  }
+  return checkPathCharacters(path) ?? { kind: 'local-action', syntax, path };
 }
 
 function parseDocker(image: string): UsesReference {

@@ -316,7 +316,7 @@ describe('buildReport', () => {
     host: 'github.com',
     limits: GITHUB_COM_LIMITS,
     roots: [key],
-    nodes: new Map([[key, { key, address: { repo: { owner: 'my-org', name: 'app' }, path, commit: HEAD }, text, workflow: parseWorkflow(text, path) }]]),
+    nodes: new Map([[key, { key, kind: 'workflow' as const, address: { repo: { owner: 'my-org', name: 'app' }, path, commit: HEAD }, text, workflow: parseWorkflow(text, path) }]]),
     edges: [],
     repos: new Map(),
     access: new Map(),

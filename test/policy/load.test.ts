@@ -13,7 +13,7 @@ import {
 import { compileShippedPreset } from '../../src/policy/presets.js';
 import { GitHubPolicyFiles } from '../../src/source/policy-files.js';
 import { FakeGitHub, githubSchema } from '../support/fake-github.js';
-import { SLSA_TAG_REQUIREMENT } from '../support/policy.js';
+import { BOTH_KINDS, SLSA_TAG_REQUIREMENT } from '../support/policy.js';
 
 const NoRetryOctokit = ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } });
 
@@ -117,7 +117,7 @@ describe('loadEffectivePolicy: what is read', () => {
 
     expect(result.diagnostics).toEqual([]);
     expect(result.policy?.enforcement).toBe('block');
-    expect(result.policy?.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] });
+    expect(result.policy?.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT], appliesTo: BOTH_KINDS });
     expect(result.origin).toEqual({
       org: { repo: 'octo-org/.github', commit: orgCommit, path: PATH },
       repo: { repo: 'octo-org/app', commit: base, path: PATH },
@@ -138,7 +138,7 @@ describe('loadEffectivePolicy: what is read', () => {
     const recommended = compileShippedPreset('recommended').policy!;
     expect(result.policy).toEqual({
       ...recommended,
-      rules: { ...recommended.rules, 'allowed-sources': { severity: 'error', allow: ['octo-org/*'], deny: [] } },
+      rules: { ...recommended.rules, 'allowed-sources': { severity: 'error', allow: ['octo-org/*'], deny: [], appliesTo: BOTH_KINDS } },
       sources: ['policies/recommended.yml', ORG_FILE],
     });
     expect(result.notes).toEqual([]);
@@ -472,7 +472,7 @@ describe('loadEffectivePolicy: repo-policy', () => {
     expect(result.diagnostics).toEqual([]);
     // The org's override made it warn for sandbox-*; the repository may raise it back to block.
     expect(result.policy?.enforcement).toBe('block');
-    expect(result.policy?.rules.pinning).toEqual({ severity: 'warning', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] });
+    expect(result.policy?.rules.pinning).toEqual({ severity: 'warning', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT], appliesTo: BOTH_KINDS });
     expect(result.policy?.rules['allowed-sources'].allow).toEqual(['octo-org/*']);
     expect(result.policy?.exceptions).toEqual([]);
     expect(result.notes).toEqual([

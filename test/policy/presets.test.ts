@@ -3,7 +3,7 @@ import { compilePolicy, parsePolicy } from '../../src/policy/parse.js';
 import { compileShippedPreset, DEFAULT_PRESET, loadShippedPreset, PRESET_NAMES, shippedPresets } from '../../src/policy/presets.js';
 import type { Visibility } from '../../src/graph/types.js';
 import type { Policy } from '../../src/policy/types.js';
-import { SLSA_TAG_REQUIREMENT } from '../support/policy.js';
+import { BOTH_KINDS, SLSA_TAG_REQUIREMENT } from '../support/policy.js';
 
 const GITHUB_TABLE: Record<Visibility, Visibility[]> = { public: ['public'], internal: ['internal', 'public'], private: ['private', 'internal', 'public'] };
 
@@ -21,9 +21,9 @@ describe('shipped presets', () => {
       enforcement: 'block',
       platform: {},
       rules: {
-        'allowed-sources': { severity: 'off', deny: [] },
+        'allowed-sources': { severity: 'off', deny: [], appliesTo: BOTH_KINDS },
         visibility: { severity: 'error', allow: GITHUB_TABLE, checkAccessSetting: true },
-        pinning: { severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] },
+        pinning: { severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT], appliesTo: BOTH_KINDS },
         'max-depth': { severity: 'error' },
         'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: true },
         permissions: { severity: 'error' },
@@ -44,9 +44,9 @@ describe('shipped presets', () => {
     const result = compileShippedPreset('strict');
     expect(result.diagnostics).toEqual([]);
     expect(result.policy?.rules).toEqual({
-      'allowed-sources': { severity: 'off', deny: [] },
+      'allowed-sources': { severity: 'off', deny: [], appliesTo: BOTH_KINDS },
       visibility: { severity: 'error', allow: GITHUB_TABLE, checkAccessSetting: true },
-      pinning: { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT] },
+      pinning: { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [SLSA_TAG_REQUIREMENT], appliesTo: BOTH_KINDS },
       'max-depth': { severity: 'error', levels: 3 },
       'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
@@ -78,6 +78,7 @@ describe('shipped presets', () => {
       severity: 'error',
       allow: ['my-org/*', 'octo-org/shared/.github/workflows/deploy.yml@*'],
       deny: ['my-org/legacy/*'],
+      appliesTo: BOTH_KINDS,
     });
     expect(policy?.rules['max-depth']).toEqual({ severity: 'error', levels: 3 });
     // The example's allow list replaces nothing (recommended has none) and keeps allow-same-owner.

@@ -1,4 +1,5 @@
 import { applyRules, compilePolicy, defaultRules, parsePolicy, resolvePolicy, type ResolveOptions } from '../../src/policy/parse.js';
+import { BOTH_KINDS } from '../support/policy.js';
 import type { Policy, PolicyDiagnostic, RuleSettings } from '../../src/policy/types.js';
 
 const FILE = '.github/workflow-policy.yml';
@@ -37,13 +38,13 @@ describe('resolvePolicy: defaults', () => {
       sources: [FILE],
     });
     expect(defaultRules()).toEqual({
-      'allowed-sources': { severity: 'off', deny: [] },
+      'allowed-sources': { severity: 'off', deny: [], appliesTo: BOTH_KINDS },
       visibility: {
         severity: 'error',
         allow: { public: ['public'], internal: ['internal', 'public'], private: ['private', 'internal', 'public'] },
         checkAccessSetting: true,
       },
-      pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [] },
+      pinning: { severity: 'off', require: 'sha', scope: 'external', verify: true, tagRequired: [], appliesTo: BOTH_KINDS },
       'max-depth': { severity: 'off' },
       'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
@@ -55,9 +56,9 @@ describe('resolvePolicy: defaults', () => {
 
   it('turns a listed rule on with its default options', () => {
     const policy = compiled('version: 1\nrules:\n  pinning: {}\n  max-depth: { levels: 5 }\n  allowed-sources: { deny: [x/*] }\n', presets({}));
-    expect(policy.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [] });
+    expect(policy.rules.pinning).toEqual({ severity: 'error', require: 'sha', scope: 'external', verify: true, tagRequired: [], appliesTo: BOTH_KINDS });
     expect(policy.rules['max-depth']).toEqual({ severity: 'error', levels: 5 });
-    expect(policy.rules['allowed-sources']).toEqual({ severity: 'error', deny: ['x/*'] });
+    expect(policy.rules['allowed-sources']).toEqual({ severity: 'error', deny: ['x/*'], appliesTo: BOTH_KINDS });
   });
 });
 
@@ -82,7 +83,7 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
       'rules:\n  allowed-sources: { allow: [a/*] }\n',
       'rules:\n  allowed-sources: { deny: [a/old] }\n',
       (p) => p.rules['allowed-sources'],
-      { severity: 'error', allow: ['a/*'], deny: ['a/old'] },
+      { severity: 'error', allow: ['a/*'], deny: ['a/old'], appliesTo: BOTH_KINDS },
     ],
     [
       'deny lists add up (no duplicates), the parent first',
@@ -101,6 +102,13 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
         { uses: 'c/d/*', ref: 'vX.Y.Z', reason: 'kept' },
         { uses: 'e/f/*', ref: 'vX.Y.Z', reason: 'added' },
       ],
+    ],
+    [
+      'applies-to is replaced',
+      'rules:\n  pinning: { applies-to: [actions] }\n',
+      'rules:\n  pinning: { applies-to: [reusable-workflows] }\n',
+      (p) => p.rules.pinning.appliesTo,
+      ['reusable-workflows'],
     ],
     [
       'an empty deny in the child removes nothing',
@@ -128,7 +136,7 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
       'rules:\n  pinning: { severity: warning, scope: all }\n',
       'rules:\n  pinning: { require: ref }\n',
       (p) => p.rules.pinning,
-      { severity: 'warning', require: 'ref', scope: 'all', verify: true, tagRequired: [] },
+      { severity: 'warning', require: 'ref', scope: 'all', verify: true, tagRequired: [], appliesTo: BOTH_KINDS },
     ],
     [
       'a rule the parent turned off is turned on when the child configures it',
@@ -189,7 +197,7 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
     });
     const policy = compiled('version: 1\nextends: [a, b]\nrules:\n  allowed-sources: { deny: [c/old] }\n', options);
     expect(policy.enforcement).toBe('off');
-    expect(policy.rules['allowed-sources']).toEqual({ severity: 'error', allow: ['a/*'], deny: ['a/old', 'b/old', 'c/old'] });
+    expect(policy.rules['allowed-sources']).toEqual({ severity: 'error', allow: ['a/*'], deny: ['a/old', 'b/old', 'c/old'], appliesTo: BOTH_KINDS });
     expect(policy.sources).toEqual(['presets/a.yml', 'presets/b.yml', FILE]);
   });
 
@@ -211,7 +219,7 @@ describe('resolvePolicy: merge semantics (parent preset, child file)', () => {
     );
     const [lab] = policy.repositories;
     const rules: RuleSettings = applyRules(policy.rules, lab?.rules);
-    expect(rules['allowed-sources']).toEqual({ severity: 'error', allow: ['o/*', 'lab/*'], deny: ['o/old', 'lab/bad'] });
+    expect(rules['allowed-sources']).toEqual({ severity: 'error', allow: ['o/*', 'lab/*'], deny: ['o/old', 'lab/bad'], appliesTo: BOTH_KINDS });
     expect(rules.pinning.severity).toBe('warning');
     expect(policy.rules.pinning.severity).toBe('off');
   });

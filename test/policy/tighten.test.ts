@@ -4,7 +4,7 @@ import { matchesPattern, patternCovers } from '../../src/policy/patterns.js';
 import { shippedPresets } from '../../src/policy/presets.js';
 import { tightenPolicy, type TightenResult } from '../../src/policy/tighten.js';
 import type { Policy } from '../../src/policy/types.js';
-import { policyFrom } from '../support/policy.js';
+import { BOTH_KINDS, policyFrom } from '../support/policy.js';
 
 const ORG_FILE = 'octo-org/.github:.github/workflow-policy.yml';
 const REPO_FILE = 'octo-org/app:.github/workflow-policy.yml';
@@ -70,6 +70,11 @@ describe('tightenPolicy: a repository cannot loosen the organization policy', ()
       'pinning verify false',
       'rules:\n  pinning:\n    verify: false\n',
       [`${REPO_FILE}:4:13: rules.pinning.verify false ignored; the policy in force sets it to true, and a repository policy may only switch it on`],
+    ],
+    [
+      'pinning applies-to without actions',
+      'rules:\n  pinning:\n    applies-to: [reusable-workflows]\n',
+      [`${REPO_FILE}:4:17: rules.pinning.applies-to without actions ignored for those; the policy in force judges them, and a repository policy may only add kinds`],
     ],
     [
       'pinning tag-required: a callee the organization does not list',
@@ -149,6 +154,7 @@ describe('tightenPolicy: a repository cannot loosen the organization policy', ()
       severity: 'error',
       allow: ['octo-org/legacy/*', '!octo-org/legacy/*'],
       deny: ['evil/*'],
+      appliesTo: BOTH_KINDS,
     });
     expect(allowedBy(result.policy.rules['allowed-sources'].allow ?? [], 'octo-org/legacy/.github/workflows/x.yml@v1')).toBe(false);
   });
@@ -188,7 +194,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
       WEAK_ORG,
       'rules:\n  pinning: { require: sha, scope: all, verify: true }\n',
       (p) => p.rules.pinning,
-      { severity: 'warning', require: 'sha', scope: 'all', verify: true, tagRequired: [] },
+      { severity: 'warning', require: 'sha', scope: 'all', verify: true, tagRequired: [], appliesTo: BOTH_KINDS },
       [],
     ],
     ['max-depth where none is set', WEAK_ORG, 'rules:\n  max-depth: { levels: 5 }\n', (p) => p.rules['max-depth'], { severity: 'error', levels: 5 }, []],
@@ -198,7 +204,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
       WEAK_ORG,
       'rules:\n  allowed-sources: { allow: ["octo-org/*"] }\n',
       (p) => p.rules['allowed-sources'],
-      { severity: 'error', allow: ['octo-org/*'], deny: [] },
+      { severity: 'error', allow: ['octo-org/*'], deny: [], appliesTo: BOTH_KINDS },
       [],
     ],
     [
@@ -210,6 +216,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
         severity: 'error',
         allow: ['octo-org/shared/*', '!octo-org/legacy/*', '!octo-org/shared/.github/workflows/old.yml@*'],
         deny: ['evil/*', 'octo-org/x/*'],
+        appliesTo: BOTH_KINDS,
       },
       [],
     ],
@@ -272,7 +279,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
       (p) => [p.enforcement, p.rules.pinning, p.rules['max-depth'], p.rules['secrets-inherit']],
       [
         'block',
-        { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [] },
+        { severity: 'error', require: 'sha', scope: 'all', verify: true, tagRequired: [], appliesTo: BOTH_KINDS },
         { severity: 'error', levels: 3 },
         { severity: 'error', allow: [], allowSameOwner: false },
       ],

@@ -59,9 +59,9 @@ const validReference: fc.Arbitrary<{ context: 'job' | 'step'; reference: UsesRef
       } as const,
     }),
   ),
-  fc.array(pathSegment, { minLength: 1, maxLength: 4 }).map((segments) => ({
+  fc.tuple(fc.constantFrom('./' as const, '$/' as const), fc.array(pathSegment, { minLength: 1, maxLength: 4 })).map(([syntax, segments]) => ({
     context: 'step' as const,
-    reference: { kind: 'local-action', path: segments.join('/') } as const,
+    reference: { kind: 'local-action', syntax, path: segments.join('/') } as const,
   })),
   fc.tuple(word(`${ALNUM}./_-`, 12), fc.constantFrom('', ':latest', ':1.2', '@sha256:0a1b')).map(([image, tag]) => ({
     context: 'step' as const,

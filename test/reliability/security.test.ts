@@ -325,12 +325,17 @@ describe('uses: values naming other hosts or docker:// are never fetched', () =>
       await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
       const run = onlyRun();
       expect(run.conclusion).toBe('failure');
-      // Each job-level one is a contract error at its line; steps' actions are not the app's to fetch.
+      // Each job-level one is a contract error at its line, and so is the step's URL; the step's image is judged by its
+      // tag, never pulled; actions/checkout is read from GitHub's API like any action (this imitation has none).
       expect(run.annotations.map((annotation) => [annotation.start_line, annotation.title?.split(':')[0]])).toEqual([
         [4, 'contract'],
         [6, 'contract'],
         [8, 'contract'],
         [10, 'contract'],
+        [14, 'pinning'],
+        [15, 'contract'],
+        [16, 'resolution'],
+        [16, 'pinning'],
       ]);
       // Only the DynamoDB server on loopback is reached outside nock's interception of GitHub.
       expect(unmatched.filter((href) => new URL(href).origin !== h.db.endpoint)).toEqual([]);

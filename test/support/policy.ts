@@ -1,7 +1,10 @@
 // Policies for tests, compiled through the real parser so a test cannot use a shape the file format forbids.
 import { formatPolicyDiagnostic, compilePolicy } from '../../src/policy/parse.js';
 import { shippedPresets } from '../../src/policy/presets.js';
-import type { Policy, TagRequirement } from '../../src/policy/types.js';
+import type { Policy, TagRequirement, UsesKind } from '../../src/policy/types.js';
+
+/** What `allowed-sources` and `pinning` judge unless a policy narrows them: both kinds of `uses:`. */
+export const BOTH_KINDS: UsesKind[] = ['reusable-workflows', 'actions'];
 
 /** The tag-required callees both shipped presets list: SLSA's builders and generators. */
 export const SLSA_TAG_REQUIREMENT: TagRequirement = {

@@ -40,3 +40,14 @@ export function callable(...calls: string[]): string {
 export function localChain(names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.map((name, index) => [wf(name), callable(...names.slice(index + 1, index + 2).map(local))]));
 }
+
+/** A job that runs steps, one per `uses` (`checkout` first when the job must see its workspace). */
+export function steps(...uses: string[]): string {
+  return `runs-on: ubuntu-latest\nsteps:\n${uses.map((value) => `  - uses: ${value}\n`).join('')}`;
+}
+
+/** An `action.yml` running `uses` as its steps (a composite action), or a JavaScript action with none. */
+export function action(...uses: string[]): string {
+  if (uses.length === 0) return "name: tool\nruns:\n  using: node24\n  main: index.js\n";
+  return `name: composite\nruns:\n  using: composite\n  steps:\n${uses.map((value) => `    - uses: ${value}\n`).join('')}`;
+}

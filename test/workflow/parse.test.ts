@@ -93,7 +93,20 @@ describe('parseWorkflow: the examples of "Reusing workflows"', () => {
         { value: 'runs-on', range: r(15, 5, 15, 12) },
         { value: 'steps', range: r(16, 5, 16, 10) },
       ],
-      steps: [{ index: 0, range: r(17, 7, 20, 54), uses: { value: 'actions/labeler@v4', range: r(17, 13, 17, 31) } }],
+      steps: [
+        {
+          index: 0,
+          range: r(17, 7, 20, 54),
+          uses: { value: 'actions/labeler@v4', range: r(17, 13, 17, 31) },
+          with: {
+            range: r(18, 7, 20, 54),
+            entries: {
+              'repo-token': { value: '${{ secrets.token }}', range: r(19, 21, 19, 41) },
+              'configuration-path': { value: '${{ inputs.config-path }}', range: r(20, 29, 20, 54) },
+            },
+          },
+        },
+      ],
     });
   });
 

@@ -53,8 +53,10 @@ describe('parseUses: valid step references (actions)', () => {
       `octo/monorepo/actions/deploy@${SHA}`,
       { kind: 'action', owner: 'octo', repo: 'monorepo', subpath: 'actions/deploy', ref: SHA, refKind: 'sha' },
     ],
-    ['./.github/actions/deploy', { kind: 'local-action', path: '.github/actions/deploy' }],
-    ['./', { kind: 'local-action', path: '' }],
+    ['./.github/actions/deploy', { kind: 'local-action', syntax: './', path: '.github/actions/deploy' }],
+    ['./', { kind: 'local-action', syntax: './', path: '' }],
+    ['$/.github/actions/deploy', { kind: 'local-action', syntax: '$/', path: '.github/actions/deploy' }],
+    ['$/lib/helper/', { kind: 'local-action', syntax: '$/', path: 'lib/helper/' }],
     ['docker://alpine:3.19', { kind: 'docker', image: 'alpine:3.19' }],
     ['docker://ghcr.io/octo/tool@sha256:0123abcd', { kind: 'docker', image: 'ghcr.io/octo/tool@sha256:0123abcd' }],
   ];
@@ -143,6 +145,10 @@ describe('parseUses: invalid step references', () => {
     ['actions/checkout/sub dir@v4', 'bad-characters'],
     ['actions/checkout@v4~1', 'bad-characters'],
     ['docker://alpine 3', 'bad-characters'],
+    ['./../outside', 'path-traversal'],
+    ['$/.github/../../etc', 'path-traversal'],
+    ['./actions/my action', 'bad-characters'],
+    ['$/.github/actions/setup@v1', 'ref-on-local'],
   ];
 
   it.each(cases)('%j is %s', (raw, reason) => {
@@ -188,7 +194,7 @@ describe('parseUses: messages name the problem and the fix', () => {
       'uses is empty: write owner/repo/.github/workflows/<file>.yml@<ref>, ./.github/workflows/<file>.yml or $/.github/workflows/<file>.yml.',
     );
     expect(message('checkout@v4', 'step')).toBe(
-      "A step's uses must be owner/repo[/path]@<ref>, ./path/to/action or docker://image.",
+      "A step's uses must be owner/repo[/path]@<ref>, ./path/to/action, $/path/to/action or docker://image.",
     );
   });
 
