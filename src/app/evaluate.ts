@@ -232,7 +232,8 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
   });
   if (target.pull && latest) await suggestFixes(environment, target, files, run);
   // Pin all commits only to this repository's top-level files: a pin inside a called workflow is not its to make.
-  const pinnable = target.pull !== undefined && run.evaluation.findings.some(({ fix }) => fix?.kind === 'replace-uses' && run.graph.roots.includes(fix.node));
+  const pinnable =
+    target.pull !== undefined && run.evaluation.findings.some(({ fix }) => (fix?.kind === 'replace-uses' || fix?.kind === 'replace-step-uses') && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
   return { report, pinnable };
 }
@@ -336,7 +337,7 @@ async function trackResolvedRefs(services: WardenServices, subject: string, run:
   const current: ResolvedRefs = {};
   for (const edge of run.graph.edges) {
     const reference = edge.uses.reference;
-    if (reference.kind !== 'remote-workflow' || !edge.resolvedRef) continue;
+    if ((reference.kind !== 'remote-workflow' && reference.kind !== 'action') || !edge.resolvedRef) continue;
     current[formatUses(reference)] = edge.resolvedRef.commit;
   }
   const previous = await services.state.previousRefs(subject);

@@ -35,7 +35,7 @@ export async function applyPins(environment: EvaluationEnvironment, request: Pin
           pull,
           graph: analysis.run.graph,
           findings: analysis.run.evaluation.findings,
-          message: 'Pin reusable workflows to commit SHAs\n\nRequested from the Workflow policy check run.',
+          message: 'Pin reusable workflows and actions to commit SHAs\n\nRequested from the Workflow policy check run.',
           logger: log,
         })
       : { kind: 'failed', reason: NOT_EVALUATED[analysis.kind] };

@@ -40,6 +40,8 @@ export interface PinAllInput {
 export interface Pin {
   path: string;
   jobId: string;
+  /** For a step's action: the step, counted from 1 as people count them. */
+  step?: number;
   /** The line replaced, 1-based, in the file at the evaluated head. */
   line: number;
   /** The line as written. */
@@ -49,6 +51,8 @@ export interface Pin {
 export interface PinSkip {
   path: string;
   jobId: string;
+  /** For a step's action: the step, counted from 1. */
+  step?: number;
   /** What to write by hand: the fix's text. */
   text: string;
   reason:
@@ -70,7 +74,17 @@ export type PinAllResult =
 /** What the action needs of an Octokit: Probot's `context.octokit` fits. */
 export type PinAllClient = Pick<ProbotOctokit, 'rest'>;
 
-type ReplaceUses = Extract<Fix, { kind: 'replace-uses' }>;
+/** A job's call or a step's action, rewritten: the pins this action commits. */
+type ReplaceUses = Extract<Fix, { kind: 'replace-uses' | 'replace-step-uses' }>;
+
+/** Which line a pin is: its job (top-level files have jobs only) and, for an action, its step. */
+function placeOf(fix: ReplaceUses): { jobId: string; step?: number } {
+  return fix.kind === 'replace-uses' ? { jobId: fix.jobId } : { jobId: fix.jobId ?? '', step: fix.step + 1 };
+}
+
+function describePlace(place: { jobId: string; step?: number }): string {
+  return place.step === undefined ? `job \`${place.jobId}\`` : `job \`${place.jobId}\`, step ${place.step}`;
+}
 
 /** One file's new text, with the pins it got. */
 interface FileChange {
@@ -132,9 +146,9 @@ function planPins(input: PinAllInput): PinPlan {
     const path = node?.address.path ?? '';
     const text = rendered.text ?? `uses: ${fix.uses}`;
     if (node === undefined || !graph.roots.includes(fix.node) || repoKey(node.address.repo) !== here) {
-      skipped.push({ path, jobId: fix.jobId, text, reason: 'other-repository' });
+      skipped.push({ path, ...placeOf(fix), text, reason: 'other-repository' });
     } else if (rendered.edit === undefined || node.text === undefined) {
-      skipped.push({ path, jobId: fix.jobId, text, reason: 'no-edit' });
+      skipped.push({ path, ...placeOf(fix), text, reason: 'no-edit' });
     } else {
       edits.set(fix.node, [...(edits.get(fix.node) ?? []), { edit: rendered.edit, fix, text }]);
     }
@@ -153,8 +167,8 @@ function uniqueReplaceUses(findings: readonly Finding[]): ReplaceUses[] {
   const seen = new Set<string>();
   const fixes: ReplaceUses[] = [];
   for (const { fix } of findings) {
-    if (fix?.kind !== 'replace-uses') continue;
-    const identity = JSON.stringify([fix.node, fix.jobId, fix.uses, fix.comment ?? '']);
+    if (fix?.kind !== 'replace-uses' && fix?.kind !== 'replace-step-uses') continue;
+    const identity = JSON.stringify([fix.node, placeOf(fix), fix.uses, fix.comment ?? '']);
     if (seen.has(identity)) continue;
     seen.add(identity);
     fixes.push(fix);
@@ -173,11 +187,11 @@ function applyToFile(
   const path = node.address.path;
   const result = applyEdits(node.text, planned.map((entry) => entry.edit));
   for (const entry of planned) {
-    if (result.skipped.includes(entry.edit)) skipped.push({ path, jobId: entry.fix.jobId, text: entry.text, reason: 'overlap' });
+    if (result.skipped.includes(entry.edit)) skipped.push({ path, ...placeOf(entry.fix), text: entry.text, reason: 'overlap' });
   }
   const pins = planned
     .filter((entry) => result.applied.includes(entry.edit))
-    .map((entry) => ({ path, jobId: entry.fix.jobId, line: entry.edit.startLine, text: entry.edit.replacement.join('\n') }))
+    .map((entry) => ({ path, ...placeOf(entry.fix), line: entry.edit.startLine, text: entry.edit.replacement.join('\n') }))
     .sort((a, b) => a.line - b.line);
   return { node: key, path, content: result.text, pins };
 }
@@ -194,8 +208,8 @@ function forkInstructions(fork: string, pins: Pin[], skipped: PinSkip[]): string
   // Another rewrite of a line already listed would contradict it; other repositories' calls are not theirs.
   const byHand = skipped.filter((skip) => skip.reason === 'no-edit');
   const lines = [
-    ...pins.map((pin) => `- \`${pin.path}\` line ${pin.line} (job \`${pin.jobId}\`): \`${pin.text.trim()}\``),
-    ...byHand.map((skip) => `- \`${skip.path}\` job \`${skip.jobId}\`: \`${skip.text.trim()}\``),
+    ...pins.map((pin) => `- \`${pin.path}\` line ${pin.line} (${describePlace(pin)}): \`${pin.text.trim()}\``),
+    ...byHand.map((skip) => `- \`${skip.path}\` ${describePlace(skip)}: \`${skip.text.trim()}\``),
   ];
   return [
     `This pull request comes from the fork ${fork}, and a GitHub App cannot push to a fork's branch. Apply these pins by hand:`,

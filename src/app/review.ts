@@ -103,7 +103,7 @@ function candidates(graph: CallGraph, findings: readonly Finding[], touched: Tou
 
 /** A pin is the fix that matters most; the others anchored on its line come again once it is committed. */
 function pinsFirst(list: Candidate[]): Candidate[] {
-  const rank = (candidate: Candidate): number => (candidate.finding.fix?.kind === 'replace-uses' ? 0 : 1);
+  const rank = (candidate: Candidate): number => (candidate.finding.fix?.kind === 'replace-uses' || candidate.finding.fix?.kind === 'replace-step-uses' ? 0 : 1);
   return [...list].sort((a, b) => rank(a) - rank(b));
 }
 

@@ -58,7 +58,7 @@ export interface Redactor {
 const CALL_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['visibility', 'resolution', 'allowed-sources', 'secrets-inherit']);
 
 /** Fixes that change the caller's own line or settings without reading the callee's contents. */
-const CALL_FIX_KINDS: ReadonlySet<Fix['kind']> = new Set<Fix['kind']>(['replace-uses', 'remove-keys', 'repository-setting', 'edit-policy']);
+const CALL_FIX_KINDS: ReadonlySet<Fix['kind']> = new Set<Fix['kind']>(['replace-uses', 'replace-step-uses', 'remove-keys', 'repository-setting', 'edit-policy']);
 
 const NAME_CHARS = '[A-Za-z0-9_.-]';
 

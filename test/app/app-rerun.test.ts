@@ -157,7 +157,7 @@ describe('check_run requested_action "Pin all"', () => {
     expect(h.gh.repo(APP).parents.get(branch)).toEqual([pull.headSha]);
     expect(h.gh.repo(APP).commits.get(branch)?.get(CI)).toBe(calling({ call: `${LIB_WF}@${libMain} # main` }));
     const commits = h.gh.requests.filter((entry) => entry.route === 'POST /repos/{owner}/{repo}/git/commits');
-    expect(commits.map((entry) => (entry.body as { message: string }).message)).toEqual(['Pin reusable workflows to commit SHAs\n\nRequested from the Workflow policy check run.']);
+    expect(commits.map((entry) => (entry.body as { message: string }).message)).toEqual(['Pin reusable workflows and actions to commit SHAs\n\nRequested from the Workflow policy check run.']);
     expect(h.gh.requests.filter((entry) => entry.route === 'PATCH /repos/{owner}/{repo}/git/refs/{ref}').map((entry) => entry.body)).toEqual([{ sha: branch, force: false }]);
     // No new check run from the action itself (the push that follows triggers one); this one's text tells what happened.
     expect(h.gh.count(CHECK_RUNS)).toBe(0);

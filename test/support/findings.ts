@@ -18,7 +18,7 @@ export interface FindingView {
   mentions: string[];
 }
 
-function findingView(finding: Finding): FindingView {
+export function findingView(finding: Finding): FindingView {
   const { ruleId, severity, message, location, fix } = finding;
   return {
     ruleId,
