@@ -1,8 +1,8 @@
-// The source port over a local checkout: the checkout's own workflows (the top-level files, and every
-// `./` or `$/` call, which resolve at the containing file's commit) come from disk; everything else goes
-// to the remote source (GitHub, or the offline source when there is no token).
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// The source port over a local checkout: the checkout's own workflows and actions (the top-level files, every
+// `./` or `$/` call, which resolve at the containing file's commit, and the `./` actions of the workspace) come
+// from disk; everything else goes to the remote source (GitHub, or the offline source when there is no token).
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { isWorkflowPath } from '../app/workflows.js';
 import { repoKey, type ActionsAccessLevel, type RepoId, type RepoMetadata, type ResolutionError } from '../graph/types.js';
 import { MAX_WORKFLOW_BYTES } from '../source/github.js';
@@ -68,13 +68,16 @@ export class LocalCheckoutSource implements WorkflowSource {
     return repoKey(file.repo) === this.key && file.ref.kind === 'commit' && file.ref.sha.toLowerCase() === this.commit;
   }
 
-  /** Reads as GitHub would serve it: a workflow path only, no larger than the app reads, and text. */
+  /** Reads as GitHub would serve it: a workflow or an action's file only, inside the checkout, no larger than the app reads, and text. */
   private async readWorkflow(path: string): Promise<WorkflowFileResult> {
     const failed = (kind: ResolutionError['kind'], message: string): WorkflowFileResult => ({ ok: false, error: { kind, message }, commit: this.commit });
-    // Resolution only asks for `.github/workflows/<file>`; anything else must not reach the file system.
-    if (!isWorkflowPath(path)) return failed('file-not-found', `${path} is not a workflow file`);
+    // Resolution only asks for `.github/workflows/<file>` and actions' files; anything else must not reach the file system.
+    if (!isWorkflowPath(path) && !isActionFilePath(path)) return failed('file-not-found', `${path} is not a workflow or action file`);
     const file = join(this.options.root, path);
     try {
+      // A symbolic link out of the checkout would show a file of this machine in the report.
+      const [real, root] = await Promise.all([realpath(file), realpath(this.options.root)]);
+      if (real !== root && !real.startsWith(`${root}${sep}`)) return failed('file-not-found', `${path} points outside the checkout`);
       const info = await stat(file);
       if (!info.isFile()) return failed('file-not-found', `${path} is not a file`);
       if (info.size > MAX_WORKFLOW_BYTES) return failed('too-large', `${path} is larger than ${MAX_WORKFLOW_BYTES} bytes`);
@@ -87,6 +90,13 @@ export class LocalCheckoutSource implements WorkflowSource {
       return { ok: false, error: { kind: 'server-error', message: `${path} could not be read: ${errorMessage(error)}` } };
     }
   }
+}
+
+/** An action's `action.yml`, `action.yaml` or `Dockerfile`, in a directory with no `.` or `..` segment. */
+function isActionFilePath(path: string): boolean {
+  const segments = path.split('/');
+  const file = segments.at(-1) ?? '';
+  return ['action.yml', 'action.yaml', 'Dockerfile'].includes(file) && segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
 function noAnswer(): WorkflowFileResult {

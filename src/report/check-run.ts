@@ -548,7 +548,7 @@ function edgeNote(context: TreeContext, edge: GraphEdge, path: readonly NodeKey[
   if (hidden) return 'private: its calls are not shown';
   if (edge.to === undefined) return undefined;
   if (path.includes(edge.to)) return edge.kind === 'workflow' ? 'loop: calls a workflow above it' : 'loop: runs an action above it';
-  if (context.expanded.has(edge.to)) return 'its calls are listed above';
+  if (context.expanded.has(edge.to) && (context.outgoing.get(edge.to)?.length ?? 0) > 0) return 'its calls are listed above';
   return context.graph.nodes.has(edge.to) ? undefined : 'not read';
 }
 

@@ -31,7 +31,7 @@ interface Call {
 export const ContractRule: Rule<'contract'> = {
   meta: {
     id: 'contract',
-    description: 'Calls must match what GitHub accepts: reference, job keywords, workflow_call, inputs and secrets.',
+    description: 'Calls and steps must match what GitHub accepts: reference, job keywords, workflow_call, inputs and secrets, action metadata.',
     docs:
       'GitHub rejects a call before anything runs when its uses: is not a reusable-workflow reference (a file directly ' +
       'in .github/workflows, an @ref for other repositories, no expressions), when the calling job sets keywords other ' +

@@ -260,9 +260,10 @@ function checkImage(context: PinningContext, visit: ActionVisit, image: string):
 export const PinningRule: Rule<'pinning'> = {
   meta: {
     id: 'pinning',
-    description: 'Remote reusable-workflow calls are pinned (a full commit SHA, or at least a tag) and the pins are genuine.',
+    description: 'Remote reusable-workflow calls and actions are pinned (a full commit SHA, or at least a tag; an image digest) and the pins are genuine.',
     docs:
-      '`require: sha` reports remote calls not pinned to a full 40-character commit SHA; `require: ref` accepts tags ' +
+      'Applies to reusable-workflow calls and to the actions every step runs (workflows of the whole graph and composite ' +
+      'actions), unless `applies-to` limits it. `require: sha` reports remote calls and actions not pinned to a full 40-character commit SHA, and docker:// images not pinned by digest; `require: ref` accepts tags ' +
       'and SHAs but not branches; `any` accepts every ref. `scope: external` checks only calls into another owner ' +
       'than that of the calling workflow, `all` every remote call; ./ and $/ calls run at the caller\'s own commit ' +
       'and are always pinned. A tag or branch can be moved to other code, and a re-run of all jobs runs whatever ' +

@@ -130,7 +130,7 @@ function reportLoop(context: LimitsContext, root: GraphNode, stats: RootStats, l
 export const PlatformLimitsRule: Rule<'platform-limits'> = {
   meta: {
     id: 'platform-limits',
-    description: 'Call graphs stay within GitHub\'s own limits: nesting levels, unique reusable workflows, no loops.',
+    description: 'Call graphs stay within GitHub\'s own limits: nesting levels, unique reusable workflows, composite-action nesting, no loops.',
     docs:
       'GitHub fails a run whose top-level workflow reaches more connected levels (counting itself) or more unique ' +
       'reusable workflows (its whole nested tree) than the host allows: 10 and 50 on github.com and GHE.com, 4 and ' +

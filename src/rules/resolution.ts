@@ -144,7 +144,7 @@ function checkRead(context: RuleContext<'resolution'>, visit: EdgeVisit | Action
 export const ResolutionRule: Rule<'resolution'> = {
   meta: {
     id: 'resolution',
-    description: 'Every called workflow can be read: it exists, the app can see it, and it is not in a renamed repository.',
+    description: 'Every called workflow and every action can be read: it exists, the app can see it, and it is not in a renamed repository.',
     docs:
       'Reports every call whose workflow could not be read: a missing or invisible repository (a private one must ' +
       'grant the app access), a renamed or transferred repository (GitHub Actions follows no redirects), a missing ' +

@@ -25,7 +25,7 @@ interface Access {
 export const VisibilityRule: Rule<'visibility'> = {
   meta: {
     id: 'visibility',
-    description: 'Every workflow of the tree must be accessible to the top-level caller: by visibility and by Actions access setting.',
+    description: 'Every workflow and action of the tree must be accessible to the top-level caller: by visibility and by Actions access setting.',
     docs:
       'GitHub fails a whole run when any nested workflow is inaccessible to the initial caller, so every call of the tree is ' +
       "judged against the top-level file's repository, never the intermediate caller's. By visibility (GitHub's table: private " +
@@ -98,11 +98,14 @@ function checkVisibility(access: Access): boolean {
   const allowed = access.context.settings.allow[from];
   if (allowed.includes(to)) return false;
   const where = `${call} is in ${article(to)} ${to} repository`;
+  const action = access.visit.edge.kind === 'action';
   if (!githubVisibilityTable()[from].includes(to)) {
     report(access, {
       message:
-        `${where}, which a top-level workflow in ${article(from)} ${from} repository cannot call. ` +
-        'GitHub fails the whole run when any nested workflow is inaccessible to the initial caller.',
+        `${where}, which a top-level workflow in ${article(from)} ${from} repository cannot ${action ? 'use' : 'call'}. ` +
+        (action
+          ? "An action in a called workflow runs as part of the initial caller's job, so GitHub fails the job when the initial caller cannot reach it."
+          : 'GitHub fails the whole run when any nested workflow is inaccessible to the initial caller.'),
     });
   } else {
     const others = allowed.length > 0 ? `only ${listText(allowed)} repositories` : 'only workflows of their own repository';

@@ -63,6 +63,26 @@ describe('workflow-warden check, local calls only', () => {
     expect(report.conclusion).toBe('failure');
   });
 
+  it('reads the checkout’s own composite action and reports what it runs at the action’s line', async () => {
+    const root = await checkout(undefined, {}, {
+      '.github/workflows/ci.yml': 'on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: $/.github/actions/setup\n',
+      '.github/actions/setup/action.yml': 'runs:\n  using: composite\n  steps:\n    - uses: docker://alpine:3.20\n',
+    });
+
+    const result = await run(['check', root, '--repo', 'my-org/app', '--visibility', 'private', '--format', 'json']);
+
+    expect(result.code).toBe(1);
+    expect(json(result.stdout).findings.map((finding) => [finding.ruleId, finding.location.path, finding.location.line, finding.chain, finding.message])).toEqual([
+      [
+        'pinning',
+        '.github/workflows/ci.yml',
+        6,
+        ['$/.github/actions/setup', 'docker://alpine:3.20'],
+        'docker://alpine:3.20 (step 1 in my-org/app/.github/actions/setup@working) is not pinned to an image digest: the tag 3.20 can be pushed to with other content, and every run pulls whatever it names then. Pin it as docker://<image>@sha256:<digest>.',
+      ],
+    ]);
+  });
+
   it('exits 0 for a clean checkout, and says when there is no commit', async () => {
     const root = await checkout(undefined, {}, {
       '.github/workflows/ci.yml': 'on: push\njobs:\n  build:\n    uses: ./.github/workflows/build.yml\n    with:\n      target: all\n',

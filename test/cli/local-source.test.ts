@@ -1,3 +1,5 @@
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LocalCheckoutSource } from '../../src/cli/local-source.js';
 import { apiEndpoint, OFFLINE_ERROR, OfflineSource } from '../../src/cli/remote.js';
 import type { ActionsAccessLevel, RepoId, RepoMetadata } from '../../src/graph/types.js';
@@ -66,6 +68,28 @@ describe('LocalCheckoutSource', () => {
     expect(remote.asked).toEqual([]);
     expect(result.files.map((file) => (file.ok ? 'read' : file.error.kind))).toEqual(['file-not-found', 'file-not-found']);
     expect(result.repos).toEqual(new Map([['my-org/app', APP]]));
+  });
+
+  it('reads the checkout’s own actions, and nothing a symbolic link points to outside it', async () => {
+    const root = await checkout(undefined, {}, { '.github/actions/setup/action.yml': 'runs:\n  using: node24\n  main: x.js\n' });
+    const elsewhere = await checkout(undefined, {}, { 'action.yml': 'runs:\n  using: node24\n  main: not-for-the-report.js\n' });
+    await mkdir(join(root, 'leak'));
+    await symlink(elsewhere, join(root, 'leak', 'outside'));
+    const remote = new RecordingRemote();
+    const source = new LocalCheckoutSource({ root, repository: APP, commit: HEAD, remote });
+
+    const result = await source.fetchLevel({
+      files: [local('.github/actions/setup/action.yml'), local('.github/actions/setup/action.yaml'), local('leak/outside/action.yml'), local('./action.yml')],
+      repos: [],
+    });
+
+    expect(remote.asked).toEqual([]);
+    expect(result.files).toEqual([
+      { ok: true, commit: HEAD, text: 'runs:\n  using: node24\n  main: x.js\n' },
+      { ok: false, commit: HEAD, error: { kind: 'file-not-found', message: '.github/actions/setup/action.yaml does not exist in the checkout' } },
+      { ok: false, commit: HEAD, error: { kind: 'file-not-found', message: 'leak/outside/action.yml points outside the checkout' } },
+      { ok: false, commit: HEAD, error: { kind: 'file-not-found', message: './action.yml is not a workflow or action file' } },
+    ]);
   });
 
   it('has online facts only when its remote has them', () => {

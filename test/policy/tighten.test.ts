@@ -164,9 +164,9 @@ describe('tightenPolicy: a repository cannot loosen the organization policy', ()
     expect({ ...result.policy, sources: STRONG_ORG.sources }).toEqual(STRONG_ORG);
     expect(result.policy.sources).toEqual([ORG_FILE, 'policies/recommended.yml', REPO_FILE]);
     expect(notesOf(result)).toEqual([
-      `policies/recommended.yml:19:12: ${loosen('rules.pinning.scope', '"external"', '"all"', 'external < all')}`,
-      `policies/recommended.yml:29:9: ${SLSA_IGNORED}`,
-      'policies/recommended.yml:43:23: rules.secrets-inherit.allow-same-owner true ignored; the policy in force sets it to false, and a repository policy may only switch it off',
+      `policies/recommended.yml:24:12: ${loosen('rules.pinning.scope', '"external"', '"all"', 'external < all')}`,
+      `policies/recommended.yml:34:9: ${SLSA_IGNORED}`,
+      'policies/recommended.yml:48:23: rules.secrets-inherit.allow-same-owner true ignored; the policy in force sets it to false, and a repository policy may only switch it off',
     ]);
   });
 });
@@ -284,7 +284,7 @@ describe('tightenPolicy: what a repository may tighten', () => {
         { severity: 'error', allow: [], allowSameOwner: false },
       ],
       // The organization policy lists no tag-required callee: the preset's would let SLSA's builders be called by tag.
-      [`policies/recommended.yml:29:9: ${SLSA_IGNORED}`],
+      [`policies/recommended.yml:34:9: ${SLSA_IGNORED}`],
     ],
   ];
 
