@@ -17,6 +17,8 @@ export interface Case {
   pin: 'sha' | 'tag';
   /** A chain down to `maxLevels` with the other workflows hanging off it, instead of a breadth-first tree. */
   spine?: boolean;
+  /** Steps per workflow job running actions of the catalog (40 unique, 5 of them composite); 2 otherwise. */
+  steps?: number;
 }
 
 export const CASES: Case[] = [
@@ -26,7 +28,33 @@ export const CASES: Case[] = [
   { name: '50 workflows, fan-out 3, 5 levels', nodes: 50, fanOut: 3, maxLevels: 5, pin: 'tag' },
   { name: '50 workflows, 10 levels (spine)', nodes: 50, fanOut: 6, maxLevels: 10, pin: 'tag', spine: true },
   { name: '50 workflows, SHA-pinned', nodes: 50, fanOut: 3, maxLevels: 5, pin: 'sha' },
+  { name: '50 workflows, 10 actions each', nodes: 50, fanOut: 3, maxLevels: 5, pin: 'tag', steps: 10 },
 ];
+
+/** The actions every synthetic workflow's steps choose from: 20 repositories with an action at the root and one in `sub`. */
+const ACTION_REPOS = Array.from({ length: 20 }, (_, index) => `bench-actions/tool-${index}`);
+const ACTIONS = ACTION_REPOS.flatMap((repo) => [repo, `${repo}/sub`]);
+/** The first five are composite actions running two others each, as setup actions do. */
+const COMPOSITES = 5;
+
+function actionText(index: number): string {
+  if (index >= COMPOSITES) return 'name: tool\ndescription: a tool\nruns:\n  using: node24\n  main: dist/index.js\n';
+  const uses = [ACTIONS[10 + index * 2]!, ACTIONS[11 + index * 2]!].map((action) => `    - uses: ${action}@v1\n`).join('');
+  return `name: setup\ndescription: sets up\nruns:\n  using: composite\n  steps:\n    - run: echo setting up\n      shell: bash\n${uses}`;
+}
+
+/** The catalog in the imitation: each repository at one commit, tagged v1 (annotated, as releases are); the commit of each action. */
+function addActions(gh: FakeGitHub): Map<string, string> {
+  const commits = new Map<string, string>();
+  ACTION_REPOS.forEach((repo, index) => {
+    gh.addRepo(repo, { visibility: 'public' });
+    const sha = gh.commit(repo, { 'action.yml': actionText(index * 2), 'sub/action.yml': actionText(index * 2 + 1) }, { branch: 'main' });
+    gh.tag(repo, 'v1', sha, { annotated: true });
+    commits.set(repo, sha);
+    commits.set(`${repo}/sub`, sha);
+  });
+  return commits;
+}
 
 export interface Synthetic {
   gh: FakeGitHub;
@@ -40,6 +68,12 @@ export interface Synthetic {
  */
 export function synthesize(spec: Case): Synthetic {
   const gh = new FakeGitHub();
+  const actionCommits = addActions(gh);
+  const stepsOf = (index: number): string[] =>
+    Array.from({ length: spec.steps ?? 2 }, (_, k) => {
+      const action = ACTIONS[(index * 3 + k) % ACTIONS.length]!;
+      return `${action}@${spec.pin === 'sha' ? actionCommits.get(action)! : 'v1'}`;
+    });
   const repos = Array.from({ length: 10 }, (_, index) => `bench-org/shared-${index}`);
   for (const repo of repos) gh.addRepo(repo, { visibility: 'public' });
   const children = new Map<number, number[]>();
@@ -63,23 +97,23 @@ export function synthesize(spec: Case): Synthetic {
   const pathOf = (index: number) => `.github/workflows/wf-${index}.yml`;
   for (let index = spec.nodes; index >= 1; index--) {
     const calls = (children.get(index) ?? []).map((child) => `${repoOf(child)}/${pathOf(child)}@${spec.pin === 'sha' ? commits.get(child)! : `v${child}`}`);
-    const sha = gh.commit(repoOf(index), { [pathOf(index)]: workflowText(calls, true) }, { branch: `b${index}` });
+    const sha = gh.commit(repoOf(index), { [pathOf(index)]: workflowText(calls, true, stepsOf(index)) }, { branch: `b${index}` });
     gh.tag(repoOf(index), `v${index}`, sha, { annotated: true });
     commits.set(index, sha);
   }
   gh.addRepo('bench-org/app', { visibility: 'private' });
   const rootCalls = (children.get(0) ?? []).map((child) => `${repoOf(child)}/${pathOf(child)}@${spec.pin === 'sha' ? commits.get(child)! : `v${child}`}`);
-  const rootSha = gh.commit('bench-org/app', { [CI]: workflowText(rootCalls, false) }, { branch: 'main' });
+  const rootSha = gh.commit('bench-org/app', { [CI]: workflowText(rootCalls, false, stepsOf(0)) }, { branch: 'main' });
   const levels = Math.max(...level.values());
   return { gh, root: { repo: { owner: 'bench-org', name: 'app' }, path: CI, commit: rootSha }, levels };
 }
 
-function workflowText(calls: string[], reusable: boolean): string {
+function workflowText(calls: string[], reusable: boolean, actions: string[]): string {
   const trigger = reusable
     ? 'on:\n  workflow_call:\n    inputs:\n      environment:\n        type: string\n        required: false\n        default: staging\n    secrets:\n      token:\n        required: false\n'
     : 'on:\n  pull_request:\n  push:\n    branches: [main]\n';
-  const build =
-    '  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1\n      - uses: actions/setup-node@v4\n        with:\n          node-version: 20\n      - run: npm ci\n      - run: npm test\n      - run: npm run build\n';
+  const steps = actions.map((uses) => `      - uses: ${uses}\n        with:\n          token: \${{ github.token }}\n`).join('');
+  const build = `  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n${steps}      - run: npm ci\n      - run: npm test\n      - run: npm run build\n`;
   const callJobs = calls
     .map((uses, index) => `  call-${index}:\n    needs: build\n    uses: ${uses}\n    with:\n      environment: production\n    secrets:\n      token: \${{ secrets.TOKEN }}\n`)
     .join('');

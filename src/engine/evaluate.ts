@@ -8,6 +8,7 @@ import { formatUses } from '../workflow/uses.js';
 import type {
   ActionVisit,
   AnyRule,
+  EdgeVisit,
   Evaluation,
   ExceptionUse,
   Finding,
@@ -33,6 +34,13 @@ export function findingTarget(finding: Finding): string | undefined {
   return reference?.kind === 'remote-workflow' || reference?.kind === 'action' ? formatUses(reference) : undefined;
 }
 
+/** Findings alike in rule, root, place and message are one: a rule may reach the same call by two paths. */
+function findingIdentity(finding: Finding): string {
+  const { node, jobId, key, name, step, range } = finding.location;
+  const at = range === undefined ? '' : `${range.start.line}:${range.start.column}-${range.end.line}:${range.end.column}`;
+  return [finding.ruleId, finding.root, node, jobId ?? '', key ?? '', name ?? '', step ?? '', at, finding.message].join('\u0000');
+}
+
 /** `YYYY-MM-DD` of `now` in UTC: an exception expiring today still applies today. */
 function today(now: Date): string {
   return now.toISOString().slice(0, 10);
@@ -45,6 +53,7 @@ export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]
     const root = input.graph.nodes.get(rootKey);
     if (!root) continue;
     const tree = walkTree(input.graph, rootKey);
+    const visits = visitsOf(input.graph, root, tree);
     for (const rule of rules) {
       const settings = input.policy.rules[rule.meta.id];
       if (settings.severity === 'off') continue;
@@ -57,37 +66,48 @@ export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]
         now: input.now,
         report: (finding) => {
           const full: Finding = { ...finding, ruleId: rule.meta.id, severity: finding.severity ?? (settings.severity === 'warning' ? 'warning' : 'error'), root: rootKey };
-          const identity = JSON.stringify([full.ruleId, full.root, full.location, full.message]);
+          const identity = findingIdentity(full);
           if (seen.has(identity)) return;
           seen.add(identity);
           findings.push(full);
         },
       };
-      runRule(rule, context, input.graph, root, tree);
+      runRule(rule, context, root, tree, visits);
     }
   }
   return applyExceptions(findings, input);
 }
 
-/** Calls TypeScript cannot correlate across the rule union go through here, once. */
-function runRule(rule: AnyRule, context: RuleContext, graph: CallGraph, root: GraphNode, tree: TreeWalk): void {
-  const typed = rule as Rule;
-  typed.checkRoot?.(context, root);
-  for (const { node, chain } of tree.nodes) typed.checkNode?.(context, node, root, chain);
-  if (!typed.checkEdge && !typed.checkAction) return;
+interface Visits {
+  calls: EdgeVisit[];
+  actions: ActionVisit[];
+}
+
+/** Every call and action of a root's tree as the rules see it, built once for all rules. */
+function visitsOf(graph: CallGraph, root: GraphNode, tree: TreeWalk): Visits {
+  const visits: Visits = { calls: [], actions: [] };
+  const visibility = (node: GraphNode) => visibilityOf(graph, node);
   for (const { edge, chain } of tree.edges) {
     const caller = graph.nodes.get(edge.from);
     if (!caller) continue;
     const callee = edge.to ? graph.nodes.get(edge.to) : undefined;
-    const base = { root, caller, chain, visibilityOf: (node: GraphNode) => visibilityOf(graph, node), ...(callee && { callee }) };
     const callerJob = edge.jobId === undefined ? undefined : caller.workflow?.jobs.find((job) => job.id === edge.jobId);
     if (edge.kind === 'workflow') {
-      if (callerJob) typed.checkEdge?.(context, { ...base, edge, callerJob });
+      if (callerJob) visits.calls.push({ root, caller, chain, visibilityOf: visibility, edge, callerJob, ...(callee && { callee }) });
     } else {
-      const visit: ActionVisit = { ...base, edge, ...(callerJob && { callerJob }) };
-      typed.checkAction?.(context, visit);
+      visits.actions.push({ root, caller, chain, visibilityOf: visibility, edge, ...(callerJob && { callerJob }), ...(callee && { callee }) });
     }
   }
+  return visits;
+}
+
+/** Calls TypeScript cannot correlate across the rule union go through here, once. */
+function runRule(rule: AnyRule, context: RuleContext, root: GraphNode, tree: TreeWalk, visits: Visits): void {
+  const typed = rule as Rule;
+  typed.checkRoot?.(context, root);
+  for (const { node, chain } of tree.nodes) typed.checkNode?.(context, node, root, chain);
+  if (typed.checkEdge) for (const visit of visits.calls) typed.checkEdge(context, visit);
+  if (typed.checkAction) for (const visit of visits.actions) typed.checkAction(context, visit);
 }
 
 function visibilityOf(graph: CallGraph, node: GraphNode): Visibility | undefined {
