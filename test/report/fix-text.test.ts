@@ -443,3 +443,26 @@ describe('fixes without a file to edit', () => {
     });
   });
 });
+
+describe('replace-step-uses', () => {
+  const CHECKOUT = `actions/checkout@${SHA}`;
+  const job = (steps: string[]): string[] => ['on: push', 'jobs:', '  build:', '    runs-on: ubuntu-latest', '    steps:', ...steps];
+
+  it.each<[string, string, string]>([
+    ['a list item, its comment replaced', '      - uses: actions/checkout@v4 # latest', `      - uses: ${CHECKOUT} # v4.2.2`],
+    ['a quoted value keeps its quotes', "      - uses: 'actions/checkout@v4'", `      - uses: '${CHECKOUT}' # v4.2.2`],
+    ['a key after the list item', '      - name: Check out', `      - name: Check out`],
+  ])('%s', async (_what, line, expected) => {
+    const steps = line.includes('name:') ? [line, '        uses: actions/checkout@v4'] : [line, '        with:', '          fetch-depth: 0'];
+    const { rendered, applied } = await render(file(job(steps)), { kind: 'replace-step-uses', jobId: 'build', step: 0, uses: CHECKOUT, comment: 'v4.2.2' });
+    expect(rendered.summary).toBe(`Replace the uses: of step 1 of job "build" with ${CHECKOUT} # v4.2.2.`);
+    expect(rendered.text).toBe(`uses: ${CHECKOUT} # v4.2.2`);
+    const after = line.includes('name:') ? [expected, `        uses: ${CHECKOUT} # v4.2.2`] : [expected, '        with:', '          fetch-depth: 0'];
+    expect(applied).toBe(file(job(after)));
+  });
+
+  it('a flow-style step gets the text only: no edit could be proved', async () => {
+    const { rendered } = await render(file(job(['      - { uses: actions/checkout@v4, with: { fetch-depth: 0 } }'])), { kind: 'replace-step-uses', jobId: 'build', step: 0, uses: CHECKOUT });
+    expect(rendered).toEqual({ summary: `Replace the uses: of step 1 of job "build" with ${CHECKOUT}.`, text: `uses: ${CHECKOUT}` });
+  });
+});
