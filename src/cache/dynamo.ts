@@ -48,7 +48,7 @@ const MAX_BACKOFF_MS = 200;
 const PARALLEL_REQUESTS = 8;
 
 type KeyList = NonNullable<NonNullable<BatchGetCommandInput['RequestItems']>[string]['Keys']>;
-type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
+export type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
 
 interface ItemKey {
   pk: string;
@@ -196,7 +196,7 @@ export class DynamoCacheStore implements CacheStore {
   }
 
   private async batchGet(keys: ItemKey[]): Promise<Record<string, unknown>[]> {
-    return this.inRounds<KeyList[number], Record<string, unknown>>('BatchGetItem', keys, async (pending) => {
+    return inRounds<KeyList[number], Record<string, unknown>>(this.logger, 'BatchGetItem', keys, async (pending) => {
       const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
       return {
         results: out.Responses?.[this.tableName] ?? [],
@@ -206,41 +206,7 @@ export class DynamoCacheStore implements CacheStore {
   }
 
   private async batchWrite(requests: WriteRequests): Promise<void> {
-    await Promise.all(
-      chunk(requests, BATCH_WRITE_LIMIT).map((requestsOfChunk) =>
-        this.limit(() =>
-          this.inRounds<WriteRequests[number], never>('BatchWriteItem', requestsOfChunk, async (pending) => {
-            const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-            return { results: [], unprocessed: out.UnprocessedItems?.[this.tableName] ?? [] };
-          }),
-        ),
-      ),
-    );
-  }
-
-  /**
-   * Repeats a batch call for what DynamoDB left unprocessed (throttling, or BatchGetItem's 16 MB
-   * response cap), with a short backoff and a bounded number of rounds: a cache gives up rather than
-   * hold an evaluation that has a webhook deadline.
-   */
-  private async inRounds<T, R>(
-    operation: string,
-    first: T[],
-    round: (pending: T[]) => Promise<{ results: R[]; unprocessed: T[] }>,
-  ): Promise<R[]> {
-    const results: R[] = [];
-    let pending = first;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === MAX_BATCH_ROUNDS) {
-        this.logger.warn({ operation, unprocessed: pending.length }, 'cache batch left items unprocessed');
-        break;
-      }
-      if (attempt > 0) await sleep(backoffMs(attempt));
-      const out = await round(pending);
-      results.push(...out.results);
-      pending = out.unprocessed;
-    }
-    return results;
+    await writeItems({ client: this.client, tableName: this.tableName, logger: this.logger, limit: this.limit }, requests);
   }
 
   private async partitionKeys(pk: string): Promise<ItemKey[]> {
@@ -263,6 +229,49 @@ export class DynamoCacheStore implements CacheStore {
     } while (startKey);
     return keys;
   }
+}
+
+export interface TableAccess {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  logger: Logger;
+  /** Bounds the requests in flight; one per table user, shared by all its calls. */
+  limit: ReturnType<typeof pLimit>;
+}
+
+/** Puts and deletes in batches of 25, retrying what DynamoDB leaves unprocessed (within bounded rounds). */
+export async function writeItems(table: TableAccess, requests: WriteRequests): Promise<void> {
+  await Promise.all(
+    chunk(requests, BATCH_WRITE_LIMIT).map((requestsOfChunk) =>
+      table.limit(() =>
+        inRounds<WriteRequests[number], never>(table.logger, 'BatchWriteItem', requestsOfChunk, async (pending) => {
+          const out = await table.client.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: pending } }));
+          return { results: [], unprocessed: out.UnprocessedItems?.[table.tableName] ?? [] };
+        }),
+      ),
+    ),
+  );
+}
+
+/**
+ * Repeats a batch call for what DynamoDB left unprocessed (throttling, or BatchGetItem's 16 MB
+ * response cap), with a short backoff and a bounded number of rounds: a cache gives up rather than
+ * hold an evaluation that has a webhook deadline.
+ */
+async function inRounds<T, R>(logger: Logger, operation: string, first: T[], round: (pending: T[]) => Promise<{ results: R[]; unprocessed: T[] }>): Promise<R[]> {
+  const results: R[] = [];
+  let pending = first;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === MAX_BATCH_ROUNDS) {
+      logger.warn({ operation, unprocessed: pending.length }, 'batch left items unprocessed');
+      break;
+    }
+    if (attempt > 0) await sleep(backoffMs(attempt));
+    const out = await round(pending);
+    results.push(...out.results);
+    pending = out.unprocessed;
+  }
+  return results;
 }
 
 export interface DynamoClientOptions {

@@ -8,6 +8,7 @@ import { formatUses } from '../workflow/uses.js';
 import type {
   ActionVisit,
   AnyRule,
+  CallerImpactFacts,
   EdgeVisit,
   Evaluation,
   ExceptionUse,
@@ -22,6 +23,7 @@ export interface EvaluationInput {
   policy: Policy;
   repository: RepoMetadata;
   refFacts?: Map<string, RefFacts>;
+  impact?: CallerImpactFacts;
   now: Date;
 }
 
@@ -63,6 +65,7 @@ export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]
         settings,
         repository: input.repository,
         refFacts: input.refFacts ?? new Map(),
+        ...(input.impact && { impact: input.impact }),
         now: input.now,
         report: (finding) => {
           const full: Finding = { ...finding, ruleId: rule.meta.id, severity: finding.severity ?? (settings.severity === 'warning' ? 'warning' : 'error'), root: rootKey };

@@ -11,9 +11,14 @@ import { ALL_RULES } from '../rules/index.js';
 import type { WorkflowSource } from '../source/port.js';
 import { evaluatePolicy } from './evaluate.js';
 import { gatherRefFacts } from './facts.js';
-import type { Evaluation } from './types.js';
+import { AllowedSourcesRule } from '../rules/allowed-sources.js';
+import { PinningRule } from '../rules/pinning.js';
+import { gatherCallerImpact, withCallerFindings, type CallersPort } from './impact.js';
+import type { CallerImpactFacts, Evaluation, Finding } from './types.js';
 
 export interface RunEvaluationInput {
+  /** The callee side: who calls the top-level files from other repositories. Absent: not looked at. */
+  callers?: CallersPort;
   roots: RootWorkflow[];
   repository: RepoMetadata;
   policy: Policy;
@@ -30,13 +35,17 @@ export interface RunEvaluationInput {
 export interface EvaluationRun {
   graph: CallGraph;
   evaluation: Evaluation;
+  /** The callee side, when the top-level files have callers elsewhere. */
+  impact?: CallerImpactFacts;
+  /** What could not be looked at, for the check's notes. */
+  notes: string[];
 }
 
 export async function runEvaluation(input: RunEvaluationInput): Promise<EvaluationRun> {
   const limits = evaluationLimits(input.source.host, input.limits, input.policy);
   const graph = await resolveCallGraph(input.roots, { ...portsOf(input), limits, knownRepos: [input.repository] });
-  const evaluation = await evaluateGraph({ ...input, graph });
-  return { graph, evaluation };
+  const { evaluation, impact, notes } = await evaluateGraphWithCallers({ ...input, graph });
+  return { graph, evaluation, ...(impact && { impact }), notes };
 }
 
 /** The limits a graph is resolved under: the host's, then the operator's override, then the policy's `platform`. */
@@ -59,8 +68,29 @@ export interface GraphEvaluationInput {
 
 /** Gathers the online facts this policy's rules need, then runs the rules over a graph already resolved. */
 export async function evaluateGraph(input: GraphEvaluationInput): Promise<Evaluation> {
+  return (await evaluateGraphWithCallers(input)).evaluation;
+}
+
+/** The rules a caller's own policy is applied with, to the calls a change to its callee adds. */
+const CALLER_RULES = [AllowedSourcesRule, PinningRule];
+
+async function evaluateGraphWithCallers(input: GraphEvaluationInput & { callers?: CallersPort }): Promise<{ evaluation: Evaluation; impact?: CallerImpactFacts; notes: string[] }> {
   const refFacts = await gatherRefFacts({ ...portsOf(input), graph: input.graph, policy: input.policy });
-  return evaluatePolicy({ graph: input.graph, policy: input.policy, repository: input.repository, refFacts, now: input.now }, ALL_RULES);
+  const gathered = input.callers ? await gatherCallerImpact(input.graph, input.callers, input.logger) : { policies: new Map<string, Policy>(), notes: [] };
+  const impact = gathered.facts && withCallerFindings(gathered.facts, callerFindings(input, gathered.policies, refFacts));
+  const evaluation = evaluatePolicy({ graph: input.graph, policy: input.policy, repository: input.repository, refFacts, ...(impact && { impact }), now: input.now }, ALL_RULES);
+  return { evaluation, ...(impact && { impact }), notes: gathered.notes };
+}
+
+/** Each caller's own policy over this graph, as if that caller ran it (its exceptions for its repository apply). */
+function callerFindings(input: GraphEvaluationInput, policies: Map<string, Policy>, refFacts: Awaited<ReturnType<typeof gatherRefFacts>>): Map<string, Finding[]> {
+  const findings = new Map<string, Finding[]>();
+  for (const [key, policy] of policies) {
+    const [owner = '', name = ''] = key.split('/');
+    const repository: RepoMetadata = { repo: { owner, name }, visibility: 'private', archived: false };
+    findings.set(key, evaluatePolicy({ graph: input.graph, policy, repository, refFacts, now: input.now }, CALLER_RULES).findings);
+  }
+  return findings;
 }
 
 function portsOf(input: { source: WorkflowSource; cache?: CacheStore; cacheScope?: string; logger?: Logger }) {

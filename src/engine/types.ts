@@ -3,7 +3,8 @@
 import type { ActionUse, CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoMetadata, Visibility, WorkflowCall } from '../graph/types.js';
 import type { Policy, PolicyLocation, RuleId, RuleSettings } from '../policy/types.js';
 import type { RefFacts } from '../source/port.js';
-import type { Job, PermissionLevel, SourceRange } from '../workflow/model.js';
+import type { CallerRecord } from '../callers/port.js';
+import type { Job, PermissionLevel, SourceRange, Workflow } from '../workflow/model.js';
 
 /** What a finding points at, symbolically. `locateFinding` turns it into a file and a range. */
 export interface FindingLocation {
@@ -72,6 +73,23 @@ export interface Finding {
 /** Online facts (tags, commit reachability): defined by the source port that produces them, gathered by `gatherRefFacts`. */
 export type { RefFacts };
 
+/**
+ * What the callee side needs (gathered before the rules run, like ref facts): per top-level file that is a reusable
+ * workflow, who calls it from other repositories and the version of it the change replaces; each caller's own
+ * policy and what that policy finds in the changed workflow's graph.
+ */
+export interface CallerImpactFacts {
+  /** The branch the change merges into: callers naming it are reached by the merge. */
+  branch?: string;
+  callers: Map<NodeKey, CallerRecord[]>;
+  /** The top-level file before the change, when it existed. */
+  base: Map<NodeKey, Workflow>;
+  /** By caller `repoKey`: the findings of `allowed-sources` and `pinning` over this graph under that caller's policy. */
+  callerFindings: Map<string, Finding[]>;
+  /** By caller `repoKey`: the `max-depth` levels of that caller's policy, when it sets one. */
+  callerLevels: Map<string, number>;
+}
+
 export interface RuleContext<Id extends keyof RuleSettings = keyof RuleSettings> {
   graph: CallGraph;
   policy: Policy;
@@ -80,6 +98,8 @@ export interface RuleContext<Id extends keyof RuleSettings = keyof RuleSettings>
   repository: RepoMetadata;
   /** Facts by `repoKey`; absent when they could not be gathered (rules then report what they cannot verify). */
   refFacts: Map<string, RefFacts>;
+  /** Absent when the change was not looked at from its callers' side (no index, or nothing calls it). */
+  impact?: CallerImpactFacts;
   now: Date;
   report(finding: Omit<Finding, 'ruleId' | 'severity' | 'root'> & { severity?: FindingSeverity }): void;
 }

@@ -587,6 +587,7 @@ export function defaultRules(): RuleSettings {
     'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
     permissions: { severity: 'error' },
     contract: { severity: 'error' },
+    'caller-impact': { severity: 'error' },
     'platform-limits': { severity: 'error' },
     resolution: { severity: 'error' },
   };
@@ -655,6 +656,9 @@ export function applyRules(base: RuleSettings, fragment: RulesFile | undefined):
   }
   if (fragment.contract !== undefined) {
     next.contract = { severity: turnedOn(base.contract.severity, fragment.contract.severity) };
+  }
+  if (fragment['caller-impact'] !== undefined) {
+    next['caller-impact'] = { severity: turnedOn(base['caller-impact'].severity, fragment['caller-impact'].severity) };
   }
   return next;
 }

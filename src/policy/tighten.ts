@@ -157,6 +157,9 @@ function tightenRules(rules: RuleSettings, written: RulesFile | undefined, note:
   if (written.contract !== undefined) {
     next.contract = { severity: severity('contract', rules.contract.severity, written.contract.severity) };
   }
+  if (written['caller-impact'] !== undefined) {
+    next['caller-impact'] = { severity: severity('caller-impact', rules['caller-impact'].severity, written['caller-impact'].severity) };
+  }
   return next;
 }
 

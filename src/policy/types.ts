@@ -12,6 +12,7 @@ export const RULE_IDS = [
   'secrets-inherit',
   'permissions',
   'contract',
+  'caller-impact',
   'platform-limits',
   'resolution',
   'policy',
@@ -24,9 +25,10 @@ export type ConfigurableRuleId = Exclude<RuleId, 'policy'>;
 
 /**
  * Rules an exception may waive. `platform-limits` and `resolution` describe runs GitHub fails (or that
- * the app cannot see, so it fails closed); waiving them would only hide a failure.
+ * the app cannot see, so it fails closed); waiving them would only hide a failure. `caller-impact` is about
+ * callers, not about a call an exception's `uses` could name.
  */
-export type ExemptibleRuleId = Exclude<RuleId, 'platform-limits' | 'resolution' | 'policy'>;
+export type ExemptibleRuleId = Exclude<RuleId, 'platform-limits' | 'resolution' | 'policy' | 'caller-impact'>;
 
 export type Severity = 'error' | 'warning' | 'off';
 export type Enforcement = 'block' | 'warn' | 'off';
@@ -81,6 +83,7 @@ export interface RulesFile {
   'secrets-inherit'?: RuleSettingsFile & { allow?: string[]; 'allow-same-owner'?: boolean };
   permissions?: RuleSettingsFile;
   contract?: RuleSettingsFile;
+  'caller-impact'?: RuleSettingsFile;
   'platform-limits'?: { severity?: 'error' };
   resolution?: { severity?: 'error' };
 }
@@ -145,6 +148,8 @@ export interface RuleSettings {
   'secrets-inherit': RuleSettingsBase & { allow: string[]; allowSameOwner: boolean };
   permissions: RuleSettingsBase;
   contract: RuleSettingsBase;
+  /** What a change to a callee does to its callers (PRODUCT: the callee side); errors are runs GitHub would fail. */
+  'caller-impact': RuleSettingsBase;
   'platform-limits': { severity: 'error' };
   resolution: { severity: 'error' };
 }

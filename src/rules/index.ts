@@ -1,6 +1,7 @@
 // Every rule, in the order their findings are listed: GitHub's own failures first, then the policy's.
 import type { AnyRule } from '../engine/types.js';
 import { AllowedSourcesRule } from './allowed-sources.js';
+import { CallerImpactRule } from './caller-impact.js';
 import { ContractRule } from './contract.js';
 import { MaxDepthRule } from './max-depth.js';
 import { PermissionsRule } from './permissions.js';
@@ -20,4 +21,5 @@ export const ALL_RULES: readonly AnyRule[] = [
   PinningRule,
   SecretsInheritRule,
   MaxDepthRule,
+  CallerImpactRule,
 ];
