@@ -29,7 +29,12 @@ export interface ChainOptions {
  */
 export function formatChain(graph: CallGraph, finding: Finding, options: ChainOptions = {}): string {
   const rootPath = nodePath(graph, finding.root);
-  const parts = [rootPath.slice(rootPath.lastIndexOf('/') + 1)];
+  return [rootPath.slice(rootPath.lastIndexOf('/') + 1), ...chainCalls(graph, finding, options)].join(CHAIN_ARROW);
+}
+
+/** The calls of a finding's chain as `formatChain` shows them, without the top-level file's name. */
+export function chainCalls(graph: CallGraph, finding: Finding, options: ChainOptions = {}): string[] {
+  const parts: string[] = [];
   const hideContent = options.hideContent ?? options.redact;
   for (const [index, edge] of finding.chain.entries()) {
     if (options.redact?.(calledRepo(graph, edge))) {
@@ -43,7 +48,7 @@ export function formatChain(graph: CallGraph, finding: Finding, options: ChainOp
     }
     parts.push(edge.uses.raw);
   }
-  return parts.join(CHAIN_ARROW);
+  return parts;
 }
 
 /**

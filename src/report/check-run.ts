@@ -11,9 +11,9 @@ import { repoKey } from '../graph/types.js';
 import type { RuleId } from '../policy/types.js';
 import type { SourceRange } from '../workflow/model.js';
 import { isFullSha } from '../workflow/uses.js';
-import { calledRepo, describeNode, formatChain, REDACTED_CALL, repoOfNodeKey } from './chain.js';
-import { renderFix, type RenderedFix } from './fix-text.js';
+import { calledRepo, REDACTED_CALL, repoOfNodeKey } from './chain.js';
 import { locateFinding, nodePath } from './locate.js';
+import { inTopLevelFile, presentFinding, type PresentedFinding } from './present.js';
 import { createRedactor, type Redactor } from './redact.js';
 
 /** GitHub's check-run annotation object (`output.annotations[]`). */
@@ -215,52 +215,13 @@ export function annotationBatches(annotations: readonly CheckAnnotation[], size:
 
 // ---- Findings, redacted once for every place that shows them ----------------------------------------
 
-interface RenderedFinding {
-  finding: Finding;
-  /** The top-level file and the range annotated in it. */
-  path: string;
-  range: SourceRange;
-  message: string;
-  /** The chain, when it has more than one call. */
-  chain?: string;
-  /** Where the problem is when that is below the top-level file. */
-  site?: { workflow: string; line: number };
-  fix?: RenderedFix;
-}
+/** A finding as this check shows it: annotated on its top-level file, which the PR shows. */
+type RenderedFinding = PresentedFinding;
 
 function renderFinding(graph: CallGraph, redactor: Redactor, finding: Finding): RenderedFinding {
-  const place = locateFinding(graph, finding);
-  const hidden = redactor.hidesDetails(finding);
-  const scrub = (text: string): string => redactor.scrub(text, finding.mentions);
-  const rendered: RenderedFinding = {
-    finding,
-    // Annotations go on the top-level file, which the PR shows; a site elsewhere is named in the message.
-    path: nodePath(graph, finding.root),
-    range: place.path === nodePath(graph, finding.root) ? place.range : firstLineRange(),
-    message: hidden ? hiddenMessage(finding) : scrub(finding.message),
-  };
-  if (finding.chain.length > 1) {
-    rendered.chain = scrub(formatChain(graph, finding, redactor.chainOptions));
-  }
-  if (!hidden && place.site.node !== finding.root) {
-    rendered.site = { workflow: scrub(describeNode(graph, place.site.node)), line: place.site.range.start.line };
-  }
-  if (finding.fix !== undefined && !redactor.hidesFix(finding, finding.fix)) {
-    rendered.fix = scrubFix(renderFix(graph, finding.fix, { edit: false }), scrub);
-  }
-  return rendered;
-}
-
-function hiddenMessage(finding: Finding): string {
-  const where = finding.chain.length <= 1 ? 'The workflow this call names breaks' : 'A workflow this call reaches breaks';
-  return `${where} the ${finding.ruleId} rule. It is in a private or internal repository (or one the app cannot read), so its details are not shown in this public repository.`;
-}
-
-/** A copyable text with a name replaced is no longer copyable: only the summary stays then. */
-function scrubFix(fix: RenderedFix, scrub: (text: string) => string): RenderedFix {
-  const summary = scrub(fix.summary);
-  const text = fix.text === undefined ? undefined : scrub(fix.text);
-  return text === undefined || text !== fix.text ? { summary } : { summary, text };
+  const presented = presentFinding(graph, redactor, finding);
+  // A site elsewhere is named in the message; the annotation stays on the top-level file.
+  return inTopLevelFile(graph, presented) ? presented : { ...presented, path: nodePath(graph, finding.root), range: firstLineRange() };
 }
 
 /** Errors first, then by file and position, so the table and the annotations read top-down. */
@@ -293,8 +254,6 @@ function annotationOf(rendered: RenderedFinding): CheckAnnotation {
   const { start, end } = rendered.range;
   const line = Math.max(1, start.line);
   const endLine = Math.max(line, end.line);
-  const ruleId = rendered.finding.ruleId;
-  const below = rendered.finding.location.node === rendered.finding.root ? '' : ' (in a called workflow)';
   return {
     path: rendered.path,
     start_line: line,
@@ -302,9 +261,15 @@ function annotationOf(rendered: RenderedFinding): CheckAnnotation {
     // Ranges end after their last character; GitHub's end column is that character's.
     ...(line === endLine && { start_column: Math.max(1, start.column), end_column: Math.max(1, start.column, end.column - 1) }),
     annotation_level: rendered.finding.severity === 'error' ? 'failure' : 'warning',
-    title: clampText(`${ruleId}: ${ruleTitle(rendered.finding)}${below}`, CHECK_RUN_LIMITS.title, titleNote),
+    title: annotationTitle(rendered.finding),
     message: clampText(annotationMessage(rendered), CHECK_RUN_LIMITS.message, plainNote('this message')),
   };
+}
+
+/** The rule id first, then what kind of problem it is: check run annotations and the CLI's CI annotations alike. */
+export function annotationTitle(finding: Finding): string {
+  const below = finding.location.node === finding.root ? '' : ' (in a called workflow)';
+  return clampText(`${finding.ruleId}: ${ruleTitle(finding)}${below}`, CHECK_RUN_LIMITS.title, titleNote);
 }
 
 /** What kind of problem a finding is, by its rule and by what its last call runs (a workflow or an action). */
@@ -318,7 +283,7 @@ function annotationMessage(rendered: RenderedFinding): string {
   const parts = [rendered.message];
   const context = [
     ...(rendered.chain === undefined ? [] : [`Call chain: ${rendered.chain}`]),
-    ...(rendered.site === undefined ? [] : [`Found in ${rendered.site.workflow}, line ${rendered.site.line}.`]),
+    ...(rendered.site === undefined ? [] : [`Found in ${rendered.site.workflow}, line ${rendered.site.range.start.line}.`]),
   ];
   if (context.length > 0) parts.push(context.join('\n'));
   if (rendered.fix !== undefined) {
@@ -612,7 +577,7 @@ function detailsText(findings: readonly RenderedFinding[]): string {
   const sections = findings.map((finding) => {
     const lines = [`#### ${severityMark(finding.finding.severity)} ${code(finding.finding.ruleId)} at ${code(where(finding))}`, md(finding.message)];
     if (finding.chain !== undefined) lines.push(`Call chain: ${code(finding.chain)}`);
-    if (finding.site !== undefined) lines.push(`Found in ${code(finding.site.workflow)}, line ${finding.site.line}.`);
+    if (finding.site !== undefined) lines.push(`Found in ${code(finding.site.workflow)}, line ${finding.site.range.start.line}.`);
     if (finding.fix !== undefined) {
       lines.push(`**Fix:** ${md(finding.fix.summary)}`);
       if (finding.fix.text !== undefined) lines.push(fenced(finding.fix.text, 'yaml'));

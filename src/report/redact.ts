@@ -69,7 +69,8 @@ export function createRedactor(input: RedactorInput): Redactor {
   return new PublicRedactor(input);
 }
 
-function inactiveRedactor(): Redactor {
+/** Shows everything: for readers who may see every repository the graph names (a private repository's check, a person at a terminal). */
+export function inactiveRedactor(): Redactor {
   return {
     active: false,
     hidesContent: () => false,
