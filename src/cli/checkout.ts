@@ -2,7 +2,7 @@
 // was cloned from. Git's metadata is read from the .git directory itself (no `git` process): HEAD, loose
 // and packed refs, and the `origin` remote of the config; worktrees and submodules (a `.git` file) too.
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { isWorkflowPath } from '../app/workflows.js';
 import type { RepoId } from '../graph/types.js';
 
@@ -22,7 +22,21 @@ export interface Checkout {
   workflows: string[];
 }
 
-const WORKFLOWS_DIR = '.github/workflows';
+export const WORKFLOWS_DIR = '.github/workflows';
+
+/**
+ * The owner given to a checkout whose repository is unknown (no --repo, no origin remote). No GitHub account
+ * can have this name, so no call compares equal to the checkout's owner or repository: every call into a
+ * repository is external, and only `./` and `$/` calls stay in the checkout.
+ */
+export const UNKNOWN_OWNER = '(unknown)';
+
+/** The unknown repository of a checkout, named after its directory so messages still read. */
+export function unknownRepository(root: string): RepoId {
+  const name = basename(resolve(root)).replace(/[^A-Za-z0-9._-]/g, '-');
+  return { owner: UNKNOWN_OWNER, name: name === '' || /^\.+$/.test(name) ? 'checkout' : name };
+}
+
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export async function readCheckout(root: string): Promise<Checkout> {

@@ -9,8 +9,8 @@ export type JsonFinding = Pick<ReportFinding, 'ruleId' | 'severity' | 'message' 
 export interface JsonReport {
   version: 1;
   tool: { name: string; version: string };
-  /** `owner/name`. */
-  repository: string;
+  /** `owner/name`, or null when the checkout's repository is unknown (no --repo, no origin remote). */
+  repository: string | null;
   /** The checkout's HEAD commit SHA, or `working-tree`. */
   commit: string;
   /** The policy file (as given, or repository-relative) or shipped preset in force. */

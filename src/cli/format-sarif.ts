@@ -4,7 +4,7 @@
 import type { FindingSeverity } from '../engine/types.js';
 import type { ConfigurableRuleId, Severity } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import type { CheckReport, ReportFinding } from './report.js';
+import { findingText, type CheckReport, type ReportFinding } from './report.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** The app's page: the tool's home, and where each rule's anchor points. */
@@ -89,7 +89,7 @@ function sarifResult(finding: ReportFinding, ruleIndex: number): SarifResult {
     ruleId: finding.ruleId,
     ruleIndex,
     level: level(finding.severity),
-    message: { text: messageText(finding) },
+    message: { text: findingText(finding) },
     locations: [
       {
         physicalLocation: {
@@ -104,13 +104,4 @@ function sarifResult(finding: ReportFinding, ruleIndex: number): SarifResult {
 
 function level(severity: FindingSeverity): 'error' | 'warning' {
   return severity === 'error' ? 'error' : 'warning';
-}
-
-/** Plain text, as code scanning shows it: the message, where below the file, the chain, the fix. */
-function messageText(finding: ReportFinding): string {
-  const parts = [finding.message];
-  if (finding.chainText !== null) parts.push(`Call chain: ${finding.chainText}`);
-  if (finding.site !== null) parts.push(`Found in ${finding.site.workflow}, line ${finding.site.line}.`);
-  if (finding.fix !== null) parts.push(finding.fix.text === null ? `Fix: ${finding.fix.summary}` : `Fix: ${finding.fix.summary}\n\n${finding.fix.text}`);
-  return parts.join('\n\n');
 }

@@ -1,21 +1,35 @@
 // `--format text`: for people in a terminal. Findings grouped by top-level file, each on a line editors
 // and terminals link (`path:line:col  severity  rule-id  message`), its chain and fix indented below.
+// Colour only when the reader is a terminal and NO_COLOR is not set (no-color.org): the caller decides.
+import { styleText } from 'node:util';
 import { WORKING_TREE } from './checkout.js';
 import { countSeverities, type CheckReport, type PolicyChoice, type ReportFinding } from './report.js';
 
 const DETAIL = '    ';
 const FIX_TEXT = '        ';
 
-export function formatText(report: CheckReport): string {
+export interface FormatOptions {
+  /** ANSI colours (text only). */
+  colour: boolean;
+  /** Prepended to repository-relative paths where a reader resolves them elsewhere (`sub/dir/`), or ''. */
+  workspacePrefix: string;
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+export function formatText(report: CheckReport, options: FormatOptions): string {
+  // The caller has checked the stream; styleText's own check would look at this process's stdout instead.
+  const paint = (style: Style, text: string): string => (options.colour ? styleText(style, text, { validateStream: false }) : text);
   const lines = [
-    `${report.tool.name} ${report.tool.version}: ${report.repository} at ${commitLabel(report.commit)}`,
+    `${report.tool.name} ${report.tool.version}: ${report.repository ?? 'an unknown repository'} at ${commitLabel(report.commit)}`,
     `Policy: ${policyLabel(report.policy)}`,
     ...report.notes.map((note) => `Note: ${note}`),
   ];
   for (const [path, findings] of byFile(report.findings)) {
-    lines.push('', path, ...findings.flatMap(findingLines));
+    lines.push('', paint('bold', path), ...findings.flatMap((finding) => findingLines(finding, paint)));
   }
-  lines.push('', summaryLine(report));
+  const conclusion = report.conclusion === 'failure' ? 'red' : report.conclusion === 'neutral' ? 'yellow' : 'green';
+  lines.push('', paint(conclusion, summaryLine(report)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -46,9 +60,10 @@ function byFile(findings: readonly ReportFinding[]): Map<string, ReportFinding[]
   return groups;
 }
 
-function findingLines(finding: ReportFinding): string[] {
+function findingLines(finding: ReportFinding, paint: (style: Style, text: string) => string): string[] {
   const { path, line, column } = finding.location;
-  const lines = [`${path}:${line}:${column}  ${finding.severity}  ${finding.ruleId}  ${finding.message}`];
+  const severity = paint(finding.severity === 'error' ? 'red' : 'yellow', finding.severity);
+  const lines = [`${path}:${line}:${column}  ${severity}  ${paint('dim', finding.ruleId)}  ${finding.message}`];
   if (finding.chainText !== null) lines.push(`${DETAIL}Call chain: ${finding.chainText}`);
   if (finding.site !== null) lines.push(`${DETAIL}Found in ${finding.site.workflow}, line ${finding.site.line}.`);
   if (finding.fix !== null) {

@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 
 export interface Output {
   write(text: string): unknown;
+  /** True for a terminal (process.stdout has it): colours are for terminals only. */
+  isTTY?: boolean;
 }
 
 export interface CliIO {

@@ -1,11 +1,13 @@
 // Where the CLI reads other repositories' workflows: the GitHub API when GITHUB_TOKEN is set, otherwise
 // nowhere — the offline source answers every remote read with a typed error, so each remote call is
 // reported as unresolved (fail closed) rather than passed as if it had been checked.
-import { ProbotOctokit } from 'probot';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import type { Finding } from '../engine/types.js';
 import { repoKey, type ActionsAccessLevel, type CallGraph, type RepoId, type RepoMetadata, type ResolutionError } from '../graph/types.js';
 import { describeCall } from '../rules/describe.js';
-import { GitHubSource } from '../source/github.js';
+import { GitHubSource, type GitHubClient } from '../source/github.js';
 import type { LevelRequest, LevelResult, WorkflowSource } from '../source/port.js';
 import { PROGRAM, UsageError, type Output } from './io.js';
 
@@ -17,45 +19,64 @@ export interface ApiEndpoint {
 }
 
 /**
- * GITHUB_API_URL (set in every GitHub Actions job), else Probot's GHE_HOST and GHE_PROTOCOL, else github.com.
+ * GITHUB_API_URL (set in every GitHub Actions job, with GITHUB_SERVER_URL naming the host it serves), else
+ * Probot's GHE_HOST and GHE_PROTOCOL, else github.com.
  */
 export function apiEndpoint(env: Readonly<Record<string, string | undefined>>): ApiEndpoint {
   const apiUrl = env.GITHUB_API_URL?.trim();
   if (apiUrl) {
-    let url: URL;
-    try {
-      url = new URL(apiUrl);
-    } catch {
-      throw new UsageError(`GITHUB_API_URL is not a URL: ${JSON.stringify(apiUrl)}`);
-    }
+    const url = parseUrl('GITHUB_API_URL', apiUrl);
+    const serverUrl = env.GITHUB_SERVER_URL?.trim();
     const name = url.hostname.toLowerCase();
     const cloud = name === 'api.github.com' || (name.startsWith('api.') && name.endsWith('.ghe.com'));
-    return { baseUrl: apiUrl.replace(/\/+$/, ''), host: cloud ? name.slice('api.'.length) : url.host.toLowerCase() };
+    const host = serverUrl ? parseUrl('GITHUB_SERVER_URL', serverUrl).host.toLowerCase() : cloud ? name.slice('api.'.length) : url.host.toLowerCase();
+    return { baseUrl: apiUrl.replace(/\/+$/, ''), host };
   }
   const gheHost = env.GHE_HOST?.trim();
   if (gheHost) return { baseUrl: `${env.GHE_PROTOCOL?.trim() || 'https'}://${gheHost}/api/v3`, host: gheHost };
   return { baseUrl: 'https://api.github.com', host: 'github.com' };
 }
 
+function parseUrl(variable: string, value: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new UsageError(`${variable} is not a URL: ${JSON.stringify(value)}`);
+  }
+}
+
 export interface RemoteSource {
   source: WorkflowSource;
-  /** False without GITHUB_TOKEN: remote calls are reported as unresolved. */
-  online: boolean;
+  /** Undefined without GITHUB_TOKEN: remote calls are then reported as unresolved. */
+  client?: GitHubClient;
 }
+
+/**
+ * The plugins Probot composes for the app — retries, and waits on GitHub's rate limits — on Octokit's core
+ * alone: the CLI needs no webhook server, and the GitHub Action's bundle stays small without it.
+ */
+const CliOctokit = Octokit.plugin(retry, throttling);
+
+/** Rate limits: wait and retry twice, as Probot does for the app, then let the request fail (closed). */
+const RATE_LIMIT_RETRIES = 2;
 
 export function remoteSource(env: Readonly<Record<string, string | undefined>>, version: string, stderr: Output): RemoteSource {
   const endpoint = apiEndpoint(env);
   const token = env.GITHUB_TOKEN?.trim();
-  if (!token) return { source: new OfflineSource(endpoint.host), online: false };
-  // Probot's Octokit brings the retry and rate-limit plugins the app uses; its warnings go to stderr.
+  if (!token) return { source: new OfflineSource(endpoint.host) };
   const warn = (message: string): void => void stderr.write(`${PROGRAM}: ${message}\n`);
-  const octokit = new ProbotOctokit({
-    auth: { token },
+  const onLimit = (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+    warn(`GitHub's rate limit was reached for ${options.method} ${options.url}${retryCount < RATE_LIMIT_RETRIES ? `: retrying in ${retryAfter} s` : ''}`);
+    return retryCount < RATE_LIMIT_RETRIES;
+  };
+  const client = new CliOctokit({
+    auth: token,
     baseUrl: endpoint.baseUrl,
     userAgent: `${PROGRAM}/${version}`,
     log: { debug: () => undefined, info: () => undefined, warn, error: warn },
+    throttle: { onRateLimit: onLimit, onSecondaryRateLimit: onLimit },
   });
-  return { source: new GitHubSource({ octokit, host: endpoint.host }), online: true };
+  return { source: new GitHubSource({ octokit: client, host: endpoint.host }), client };
 }
 
 /** What every remote read answers offline. Not immutable, so nothing caches it as a fact about the file. */

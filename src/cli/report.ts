@@ -3,11 +3,12 @@
 // survives edits elsewhere in the file. The formats (text, JSON, SARIF) only lay this out.
 import { createHash } from 'node:crypto';
 import type { Conclusion, Evaluation, Finding, FindingSeverity } from '../engine/types.js';
-import { repoKey, type CallGraph } from '../graph/types.js';
+import { repoKey, type CallGraph, type RepoMetadata } from '../graph/types.js';
 import type { RuleId, RuleSettings } from '../policy/types.js';
-import { describeNode, formatChain, repoOfNodeKey } from '../report/chain.js';
-import { renderFix } from '../report/fix-text.js';
-import { locateFinding, nodePath } from '../report/locate.js';
+import { chainCalls, repoOfNodeKey } from '../report/chain.js';
+import { nodePath } from '../report/locate.js';
+import { presentFinding } from '../report/present.js';
+import { createRedactor, inactiveRedactor, type Redactor } from '../report/redact.js';
 import type { SourceRange } from '../workflow/model.js';
 
 /** 1-based; `endColumn` is exclusive (the column after the last character), as SARIF counts. */
@@ -42,7 +43,8 @@ export type PolicyChoice =
 
 export interface CheckReport {
   tool: { name: string; version: string };
-  repository: string;
+  /** `owner/name`, or null when the checkout's repository is unknown. */
+  repository: string | null;
   /** The checkout's HEAD commit, or `working-tree`. */
   commit: string;
   policy: PolicyChoice;
@@ -58,7 +60,7 @@ export interface CheckReport {
 
 export interface ReportInput {
   tool: CheckReport['tool'];
-  repository: string;
+  repository: string | null;
   commit: string;
   policy: PolicyChoice;
   rules: RuleSettings;
@@ -66,40 +68,63 @@ export interface ReportInput {
   workflows: string[];
   graph?: CallGraph;
   evaluation?: Evaluation;
+  /** Findings below it are left out (and counted in a note). */
+  minSeverity: FindingSeverity;
+  /**
+   * Set when the report lands where anyone who can see this repository can read it (a GitHub Actions log,
+   * code scanning): a public repository's report then hides private repositories as its check run does.
+   */
+  publicSurfaceOf?: RepoMetadata;
 }
 
 export function buildReport(input: ReportInput): CheckReport {
   const { graph, evaluation } = input;
-  const findings = graph === undefined || evaluation === undefined ? [] : evaluation.findings.map((finding) => reportFinding(graph, finding));
+  const redactor = graph === undefined || input.publicSurfaceOf === undefined ? inactiveRedactor() : reportRedactor(graph, input.publicSurfaceOf);
+  const shown = (evaluation?.findings ?? []).filter((finding) => finding.severity === 'error' || input.minSeverity === 'warning');
+  const findings = graph === undefined ? [] : shown.map((finding) => reportFinding(graph, redactor, finding));
+  const left = (evaluation?.findings.length ?? 0) - shown.length;
+  const leftOut = left === 0 ? [] : [`${left} warning${left === 1 ? ' is' : 's are'} not shown (--min-severity error).`];
   return {
     tool: input.tool,
     repository: input.repository,
     commit: input.commit,
     policy: input.policy,
     rules: input.rules,
-    notes: [...input.notes, ...(evaluation === undefined ? [] : exceptionNotes(evaluation))],
+    notes: [...input.notes, ...(evaluation === undefined ? [] : exceptionNotes(evaluation)), ...leftOut].map((note) => redactor.scrub(note)),
     workflows: input.workflows,
     findings: distinctFingerprints(sortByPlace(findings)),
     conclusion: evaluation?.conclusion ?? 'success',
   };
 }
 
-function reportFinding(graph: CallGraph, finding: Finding): ReportFinding {
+function reportRedactor(graph: CallGraph, repository: RepoMetadata): Redactor {
+  const rootTexts = graph.roots.flatMap((root) => graph.nodes.get(root)?.text ?? []);
+  return createRedactor({ graph, repository, rootTexts });
+}
+
+function reportFinding(graph: CallGraph, redactor: Redactor, finding: Finding): ReportFinding {
   // Always in the top-level file, as check run annotations are: the site itself or the call leading to it.
-  const place = locateFinding(graph, finding);
-  const below = place.site.node !== finding.root;
-  const fix = finding.fix === undefined ? undefined : renderFix(graph, finding.fix, { edit: false });
+  const shown = presentFinding(graph, redactor, finding);
   return {
     ruleId: finding.ruleId,
     severity: finding.severity,
-    message: finding.message,
-    location: { path: place.path, ...positions(place.range) },
-    site: below ? { workflow: describeNode(graph, place.site.node), ...positions(place.site.range) } : null,
-    chain: finding.chain.map((edge) => edge.uses.raw),
-    chainText: finding.chain.length > 1 ? formatChain(graph, finding) : null,
-    fix: fix === undefined ? null : { summary: fix.summary, text: fix.text ?? null },
+    message: shown.message,
+    location: { path: shown.path, ...positions(shown.range) },
+    site: shown.site === undefined ? null : { workflow: shown.site.workflow, ...positions(shown.site.range) },
+    chain: chainCalls(graph, finding, redactor.chainOptions).map((call) => redactor.scrub(call, finding.mentions)),
+    chainText: shown.chain ?? null,
+    fix: shown.fix === undefined ? null : { summary: shown.fix.summary, text: shown.fix.text ?? null },
     fingerprint: fingerprint(graph, finding),
   };
+}
+
+/** Plain text for CI surfaces (SARIF, workflow-command annotations): the message, the chain, where below the file, the fix. */
+export function findingText(finding: ReportFinding): string {
+  const parts = [finding.message];
+  if (finding.chainText !== null) parts.push(`Call chain: ${finding.chainText}`);
+  if (finding.site !== null) parts.push(`Found in ${finding.site.workflow}, line ${finding.site.line}.`);
+  if (finding.fix !== null) parts.push(finding.fix.text === null ? `Fix: ${finding.fix.summary}` : `Fix: ${finding.fix.summary}\n\n${finding.fix.text}`);
+  return parts.join('\n\n');
 }
 
 function positions(range: SourceRange): Omit<ReportLocation, 'path'> {

@@ -42,15 +42,25 @@ export interface EvaluationRun {
 }
 
 export async function runEvaluation(input: RunEvaluationInput): Promise<EvaluationRun> {
-  const limits = evaluationLimits(input.source.host, input.limits, input.policy);
-  const graph = await resolveCallGraph(input.roots, { ...portsOf(input), limits, knownRepos: [input.repository] });
+  const graph = await resolveGraph(input);
   const { evaluation, impact, notes } = await evaluateGraphWithCallers({ ...input, graph });
   return { graph, evaluation, ...(impact && { impact }), notes };
 }
 
+export type ResolveGraphInput = Omit<RunEvaluationInput, 'policy' | 'now'> & { policy?: Policy };
+
+/**
+ * The first half alone: the call graph under the host's limits (the operator's override, and the policy's
+ * `platform` when a policy is given). `workflow-warden graph` draws it without evaluating a policy.
+ */
+export async function resolveGraph(input: ResolveGraphInput): Promise<CallGraph> {
+  const limits = evaluationLimits(input.source.host, input.limits, input.policy);
+  return resolveCallGraph(input.roots, { ...portsOf(input), limits, knownRepos: [input.repository] });
+}
+
 /** The limits a graph is resolved under: the host's, then the operator's override, then the policy's `platform`. */
-export function evaluationLimits(host: string, operator: Partial<PlatformLimits> | undefined, policy: Policy): PlatformLimits {
-  return platformLimitsForHost(host, { ...operator, ...definedLimits(policy) });
+export function evaluationLimits(host: string, operator: Partial<PlatformLimits> | undefined, policy: Policy | undefined): PlatformLimits {
+  return platformLimitsForHost(host, { ...operator, ...(policy && definedLimits(policy)) });
 }
 
 export interface GraphEvaluationInput {

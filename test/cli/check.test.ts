@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHECK_HELP } from '../../src/cli/check.js';
 import type { JsonReport } from '../../src/cli/format-json.js';
@@ -121,7 +121,114 @@ describe('workflow-warden check, local calls only', () => {
     expect(result).toEqual({
       code: 0,
       stderr: '',
-      stdout: ['Workflow Warden 0.1.0: my-org/app at 0123456', PRESET, OFFLINE_NOTE, '', 'No findings in 0 workflow files: success', ''].join('\n'),
+      stdout: [
+        'Workflow Warden 0.1.0: my-org/app at 0123456',
+        PRESET,
+        OFFLINE_NOTE,
+        `Note: There is no .github/workflows directory in ${root}: there is nothing to check.`,
+        '',
+        'No findings in 0 workflow files: success',
+        '',
+      ].join('\n'),
+    });
+  });
+});
+
+describe('workflow-warden check, any directory or file', () => {
+  const unknownNote = (taken: string): string =>
+    `Note: The repository is unknown (no --repo, and no "origin" remote in .git/config): ${taken}, and every call into a repository counts as external. ` +
+    'Pass --repo owner/name to name it.';
+
+  it('checks a directory with no git metadata under an unknown identity, saying so in one note, and exits 1 on its contract error', async () => {
+    const root = await checkout('local');
+
+    const result = await run(['check', root]);
+
+    expect(result).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        'Workflow Warden 0.1.0: an unknown repository at the working tree (no commit found in .git)',
+        PRESET,
+        OFFLINE_NOTE,
+        unknownNote('it is taken to be private'),
+        '',
+        '.github/workflows/ci.yml',
+        '.github/workflows/ci.yml:7:5  error  contract  ./.github/workflows/build.yml requires input target (string), not passed in with:, so GitHub fails the call.',
+        '    Fix: Pass the required inputs target (string) under with: in job "build", then fill in the placeholder values.',
+        "          target: '' # string: What to build",
+        '',
+        '1 error and 0 warnings in 2 workflow files: failure',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('with an unknown identity, a call into any owner is external and a secrets: inherit to it is not the same owner; --visibility still applies', async () => {
+    const root = await checkout(undefined, {}, {
+      '.github/workflows/ci.yml': 'on: push\njobs:\n  deploy:\n    uses: my-org/tools/.github/workflows/deploy.yml@main\n    secrets: inherit\n',
+    });
+
+    const result = await run(['check', root, '--format', 'json', '--visibility', 'public']);
+
+    const report = json(result.stdout);
+    expect(report.repository).toBeNull();
+    expect(report.notes).toEqual([OFFLINE_NOTE.slice('Note: '.length), unknownNote('it is taken to be public (--visibility)').slice('Note: '.length)]);
+    expect(report.findings.map((finding) => [finding.ruleId, finding.location.line])).toEqual([
+      ['resolution', 4],
+      ['pinning', 4],
+      ['secrets-inherit', 5],
+    ]);
+    expect(report.findings[1]!.message).toContain('anyone who can push to my-org/tools');
+    expect(result.code).toBe(1);
+    // The same checkout known to be my-org's: the call is within the owner, so neither pinning nor secrets-inherit applies.
+    await mkdir(join(root, '.git'));
+    await writeFile(join(root, '.git/config'), `[remote "origin"]\n\turl = ${ORIGIN}\n`);
+    await writeFile(join(root, '.git/HEAD'), `${HEAD}\n`);
+    const known = json((await run(['check', root, '--format', 'json', '--visibility', 'public'])).stdout);
+    expect(known.findings.map((finding) => finding.ruleId)).toEqual(['resolution']);
+    expect(known.repository).toBe('my-org/app');
+  });
+
+  it('--repo still names the repository of a checkout without git metadata', async () => {
+    const root = await checkout('local');
+
+    const result = await run(['check', root, '--repo', 'my-org/app', '--format', 'json']);
+
+    expect(json(result.stdout).repository).toBe('my-org/app');
+    expect(json(result.stdout).notes).toEqual([OFFLINE_NOTE.slice('Note: '.length), PRIVATE_NOTE.slice('Note: '.length)]);
+  });
+
+  it('checks one workflow file: only it is a top-level file, its ./ calls and the policy come from its checkout', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN }, { '.github/workflow-policy.yml': 'version: 1\nextends: recommended\nenforcement: warn\n' });
+
+    const result = await run(['check', join(root, '.github/workflows/ci.yml'), '--format', 'json', '--visibility', 'private']);
+
+    const report = json(result.stdout);
+    expect(report.workflows).toEqual(['.github/workflows/ci.yml']);
+    expect(report.policy).toEqual({ kind: 'file', name: '.github/workflow-policy.yml' });
+    expect(report.findings.map((finding) => [finding.ruleId, finding.location.path, finding.location.line])).toEqual([['contract', '.github/workflows/ci.yml', 7]]);
+    expect(report.conclusion).toBe('neutral');
+    expect(result.code).toBe(0);
+  });
+
+  it('takes a checkout\'s .github/workflows directory for the checkout itself', async () => {
+    const root = await checkout('local', { head: HEAD, origin: ORIGIN });
+
+    const result = await run(['check', '.github/workflows', '--format', 'json', '--visibility', 'private'], { cwd: root });
+
+    expect(json(result.stdout).workflows).toEqual(['.github/workflows/build.yml', '.github/workflows/ci.yml']);
+  });
+
+  it('refuses a file that is not a workflow of a .github/workflows directory (exit 2)', async () => {
+    const root = await checkout('local', {}, { 'ci.yml': 'on: push\n' });
+
+    expect(await run(['check', 'ci.yml'], { cwd: root })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'workflow-warden check: ci.yml is not a workflow file in a .github/workflows directory: GitHub runs workflows only from there, and their ./ calls ' +
+        "resolve in the repository around them. Give the checkout's directory, or the file where it is in its checkout.\n",
     });
   });
 });
@@ -250,24 +357,20 @@ describe('workflow-warden check, command line', () => {
     const usage = (message: string) => ({ code: 2, stdout: '', stderr: `workflow-warden check: ${message}${HINT}` });
 
     expect(await run(['check', root, '--fix'])).toEqual(usage('unknown option --fix'));
-    expect(await run(['check', root, '--format', 'xml'])).toEqual(usage('--format must be text, json or sarif, got "xml"'));
+    expect(await run(['check', root, '--format', 'xml'])).toEqual(usage('--format must be text, json, sarif or github, got "xml"'));
+    expect(await run(['check', root, '--min-severity', 'note'])).toEqual(usage('--min-severity must be warning or error, got "note"'));
     expect(await run(['check', root, '--format'])).toEqual(usage('option --format needs a value'));
     expect(await run(['check', root, '--visibility', 'secret'])).toEqual(usage('--visibility must be public, private or internal, got "secret"'));
     expect(await run(['check', root, '--repo', 'app'])).toEqual(usage('--repo must be owner/name, got "app"'));
-    expect(await run(['check', root, root])).toEqual(usage('expected at most one directory, got 2'));
+    expect(await run(['check', root, root])).toEqual(usage('expected at most one directory or workflow file, got 2'));
     expect(await run(['check', root], { env: { WARDEN_MAX_LEVELS: 'ten' } })).toEqual(usage('WARDEN_MAX_LEVELS must be a positive integer, got "ten"'));
     expect(await run(['check', root], { env: { GITHUB_API_URL: 'api.github.com' } })).toEqual(usage('GITHUB_API_URL is not a URL: "api.github.com"'));
   });
 
-  it('exits 2 when the repository cannot be told, the directory or the policy file is missing, or the output cannot be written', async () => {
+  it('exits 2 when the directory or the policy file is missing, or the output cannot be written', async () => {
     const bare = await checkout('local');
 
-    expect(await run(['check', bare])).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: `workflow-warden check: cannot tell which repository ${bare} is (no "origin" remote in its .git/config): pass --repo owner/name${HINT}`,
-    });
-    expect(await run(['check', 'no-such-dir'])).toEqual({ code: 2, stdout: '', stderr: 'workflow-warden check: no-such-dir is not a directory\n' });
+    expect(await run(['check', 'no-such-dir'])).toEqual({ code: 2, stdout: '', stderr: 'workflow-warden check: cannot read no-such-dir: no such file or directory\n' });
     expect(await run(['check', bare, '--repo', 'my-org/app', '--policy', 'missing.yml'])).toEqual({
       code: 2,
       stdout: '',
@@ -284,7 +387,7 @@ describe('workflow-warden check, command line', () => {
     const result = await run(['check', '--help']);
 
     expect(result).toEqual({ code: 0, stdout: CHECK_HELP, stderr: '' });
-    for (const text of ['Usage: workflow-warden check [dir] [options]', '--policy <file>', '--repo <owner/name>', '--visibility <v>', '--format <format>', '--output <file>', 'GITHUB_TOKEN', 'GITHUB_API_URL', 'Exit codes:']) {
+    for (const text of ['Usage: workflow-warden check [dir|file] [options]', '--min-severity <level>', 'NO_COLOR', '--policy <file>', '--repo <owner/name>', '--visibility <v>', '--format <format>', '--output <file>', 'GITHUB_TOKEN', 'GITHUB_API_URL', 'Exit codes:']) {
       expect(result.stdout).toContain(text);
     }
   });

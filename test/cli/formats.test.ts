@@ -332,6 +332,7 @@ describe('buildReport', () => {
     notes: [],
     workflows: [path],
     graph,
+    minSeverity: 'warning' as const,
   };
   const evaluation = (findings: Finding[]): Evaluation => ({ findings, exceptionsUsed: [], exceptionsExpired: [], conclusion: 'failure' });
 

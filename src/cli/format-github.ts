@@ -1,0 +1,43 @@
+// `--format github`: GitHub Actions workflow commands, so findings appear as annotations on their lines
+// when the CLI runs in a workflow (`::error file=…,line=…,col=…,title=…::message`), and notes as notices.
+//
+// Escaping is GitHub's (actions/toolkit, core/src/command.ts): in the message `%`, CR and LF become `%25`,
+// `%0D` and `%0A`; in property values `:` and `,` become `%3A` and `%2C` as well. `%` goes first, so an
+// escape already in the text is not read as one. A finding's text then never spans lines, and no text from
+// a workflow file can start a command of its own.
+import { annotationTitle } from '../report/check-run.js';
+import type { FormatOptions } from './format-text.js';
+import { findingText, type CheckReport, type ReportFinding } from './report.js';
+
+export function formatGithub(report: CheckReport, options: FormatOptions): string {
+  const lines = [
+    ...report.notes.map((note) => command('notice', { title: report.tool.name }, note)),
+    ...report.findings.map((finding) => annotation(finding, options.workspacePrefix)),
+  ];
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function annotation(finding: ReportFinding, prefix: string): string {
+  const { path, line, column, endLine, endColumn } = finding.location;
+  return command(finding.severity, {
+    file: `${prefix}${path}`,
+    line: String(line),
+    endLine: String(endLine),
+    // GitHub takes columns only for a range on one line; its end column is the range's last character.
+    ...(line === endLine && { col: String(column), endColumn: String(Math.max(column, endColumn - 1)) }),
+    title: annotationTitle(finding.ruleId, finding.site !== null),
+  }, findingText(finding));
+}
+
+function command(name: string, properties: Record<string, string>, message: string): string {
+  const props = Object.entries(properties).map(([key, value]) => `${key}=${escapeProperty(value)}`);
+  return `::${name}${props.length === 0 ? '' : ` ${props.join(',')}`}::${escapeData(message)}`;
+}
+
+export function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
