@@ -1,5 +1,8 @@
 // The three output formats on one small case: a `./` call missing a required input (contract, with a fix).
+import sarifSchema from '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json' with { type: 'json' };
 import { Ajv } from 'ajv';
+import ajvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA, type SarifLog } from '../../src/cli/format-sarif.js';
@@ -206,7 +209,41 @@ describe('--format json', () => {
   });
 });
 
+/**
+ * SARIF 2.1.0's JSON schema as Microsoft's SARIF SDK ships it (@microsoft/jest-sarif, MIT): the schema of the
+ * standard's final release candidate (rtm.5), JSON Schema draft-04 like the OASIS schema itself. The OASIS
+ * errata only tighten it where this output already complies (a region names its start line; enum values are strings).
+ */
+function sarifValidator() {
+  // Not `strict`: the schema requires properties inside an `anyOf` it declares outside it. Not `unicodeRegExp`: rtm.5's pattern for
+  // `language` has a stray `]` that only the `u` flag rejects (the OASIS errata fixed it).
+  // CommonJS modules whose `default` is their export: Node gives the module object to a default import.
+  const ajv = new ajvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  ajvFormats.default(ajv);
+  return ajv.compile(sarifSchema);
+}
+
 describe('--format sarif', () => {
+  it('validates against the SARIF 2.1.0 JSON schema', async () => {
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, {
+      '.github/workflows/ci.yml': 'on: push\njobs:\n  release:\n    uses: ./.github/workflows/release.yml\n  build:\n    uses: ./.github/workflows/missing.yml\n',
+      '.github/workflows/release.yml': 'on: workflow_call\njobs:\n  publish:\n    uses: my-org/tools/.github/workflows/publish.yml@main\n',
+    });
+    const log = await sarifOf(root);
+
+    const validate = sarifValidator();
+    expect(log.runs[0]!.results.length).toBeGreaterThan(2);
+    expect(validate(log) ? [] : validate.errors).toEqual([]);
+    // It is a real check: a level SARIF does not define, or a region starting before line 1, fails it.
+    const wrong = structuredClone(log) as unknown as { runs: { results: { level: string; locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[] };
+    wrong.runs[0]!.results[0]!.level = 'fatal';
+    wrong.runs[0]!.results[1]!.locations[0]!.physicalLocation.region.startLine = 0;
+    expect(validate(wrong)).toBe(false);
+    expect(validate.errors?.map((error) => error.instancePath)).toEqual(
+      expect.arrayContaining(['/runs/0/results/0/level', '/runs/0/results/1/locations/0/physicalLocation/region/startLine']),
+    );
+  });
+
   it('is SARIF 2.1.0 with what code scanning requires', async () => {
     const log = await sarifOf(await localCheckout());
 

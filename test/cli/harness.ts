@@ -16,11 +16,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function run(argv: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+export async function run(argv: string[], options: { cwd?: string; env?: Record<string, string | undefined>; tty?: boolean } = {}): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
-    stdout: { write: (text: string) => (stdout += text) },
+    stdout: { write: (text: string) => (stdout += text), ...(options.tty && { isTTY: true }) },
     stderr: { write: (text: string) => (stderr += text) },
     env: options.env ?? {},
     cwd: options.cwd ?? FIXTURES,
