@@ -107,7 +107,7 @@ ${FILE_FRAGMENT}`;
  * `reference` is given, the blob ids of the workflows at that commit, to tell what changed without a
  * file list. Read through the base repository, so a fork's head commit is found too.
  */
-export async function readWorkflowDirectory(octokit: Octokit, repo: RepoId, commit: string, reference?: string): Promise<WorkflowDirectory> {
+export async function readWorkflowDirectory(octokit: Pick<Octokit, 'graphql'>, repo: RepoId, commit: string, reference?: string): Promise<WorkflowDirectory> {
   const result = await octokit.graphql<DirectoryQuery>(DIRECTORY_QUERY, {
     owner: repo.owner,
     name: repo.name,

@@ -1,6 +1,7 @@
-// The command line for org admins (PRODUCT.md §4): validate a policy file, evaluate a local checkout.
+// The command line for org admins (PRODUCT.md §4): validate a policy file, evaluate a local checkout, draw a call graph.
 // `main` takes its streams, environment and directory as arguments, so tests run it in-process.
 import { checkCommand } from './check.js';
+import { graphCommand } from './graph.js';
 import { errorMessage, EXIT, EXIT_CODES_HELP, fail, PROGRAM, toolVersion, UsageError, type CliIO, type ExitCode } from './io.js';
 import { validatePolicyCommand } from './validate-policy.js';
 
@@ -12,6 +13,7 @@ type Command = (args: readonly string[], io: CliIO) => Promise<ExitCode>;
 const COMMANDS: Record<string, Command> = {
   'validate-policy': validatePolicyCommand,
   check: checkCommand,
+  graph: graphCommand,
 };
 
 export const MAIN_HELP = `Usage: ${PROGRAM} <command> [options]
@@ -20,7 +22,8 @@ Workflow Warden guards the call graph of reusable GitHub Actions workflows with 
 
 Commands:
   validate-policy <file>   Validate a policy file; print each problem as file:line:column: message
-  check [dir]              Evaluate a local checkout's workflows against a policy (text, json or sarif)
+  check [dir|file]         Evaluate a checkout's workflows against a policy (text, json, sarif or github)
+  graph [dir|owner/repo]   Draw the resolved call graph (mermaid, dot or json)
 
 Options:
   -h, --help               Show this help (and '${PROGRAM} <command> --help' for a command's)
@@ -42,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    return fail(io, undefined, `unknown command ${JSON.stringify(name)}: use validate-policy or check`, true);
+    return fail(io, undefined, `unknown command ${JSON.stringify(name)}: use validate-policy, check or graph`, true);
   }
   try {
     return await command(args, io);

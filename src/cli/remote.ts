@@ -9,7 +9,7 @@ import { repoKey, type ActionsAccessLevel, type CallGraph, type RepoId, type Rep
 import { describeCall } from '../rules/describe.js';
 import { GitHubSource, type GitHubClient } from '../source/github.js';
 import type { LevelRequest, LevelResult, WorkflowSource } from '../source/port.js';
-import { PROGRAM, UsageError, type Output } from './io.js';
+import { errorMessage, PROGRAM, UsageError, type Output } from './io.js';
 
 export interface ApiEndpoint {
   /** REST and GraphQL base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`. */
@@ -119,4 +119,62 @@ export function explainOffline(graph: CallGraph, findings: readonly Finding[]): 
       `and this call and the calls below it were not checked (the check fails closed). Set GITHUB_TOKEN to a token that can read ${repo} and run the check again.`;
     return { ...finding, message };
   });
+}
+
+/** A repository's metadata and the commit a ref (or its default branch) is at: what `graph owner/repo` starts from. */
+export interface RepositoryHead {
+  repository: RepoMetadata;
+  commit: string;
+}
+
+interface HeadQuery {
+  repository: {
+    nameWithOwner: string;
+    visibility: string;
+    isArchived: boolean;
+    defaultBranchRef: { name: string; target: { oid: string } | null } | null;
+    object?: { oid: string; target?: { oid: string } } | null;
+  } | null;
+}
+
+const HEAD_QUERY = `query WardenHead($owner: String!, $name: String!, $ref: String!, $named: Boolean!) {
+  repository(owner: $owner, name: $name) {
+    nameWithOwner visibility isArchived
+    defaultBranchRef { name target { oid } }
+    object(expression: $ref) @include(if: $named) { oid ... on Tag { target { oid } } }
+  }
+}`;
+
+/** One GraphQL request; the message of what could not be read otherwise (never thrown). */
+export async function readRepositoryHead(client: GitHubClient, repo: RepoId, ref: string | undefined): Promise<RepositoryHead | string> {
+  const name = `${repo.owner}/${repo.name}`;
+  const notFound = `${name} does not exist, or GITHUB_TOKEN cannot read it`;
+  let result: HeadQuery;
+  try {
+    result = await client.graphql<HeadQuery>(HEAD_QUERY, { owner: repo.owner, name: repo.name, ref: ref ?? '', named: ref !== undefined });
+  } catch (error) {
+    // GitHub answers a repository it will not show with a NOT_FOUND error, whether it is missing or private.
+    return isNotFound(error) ? notFound : `cannot read ${name} from GitHub: ${errorMessage(error)}`;
+  }
+  const found = result.repository;
+  if (found === null) return notFound;
+  // An annotated tag names its tag object: the commit is what it points at.
+  const commit = ref === undefined ? found.defaultBranchRef?.target?.oid : (found.object?.target?.oid ?? found.object?.oid);
+  if (commit === undefined) return ref === undefined ? `${name} has no default branch` : `${name} has no ref ${JSON.stringify(ref)}`;
+  const [owner = repo.owner, current = repo.name] = found.nameWithOwner.split('/');
+  const visibility = found.visibility.toLowerCase();
+  return {
+    repository: {
+      repo: { owner, name: current },
+      visibility: visibility === 'public' || visibility === 'internal' ? visibility : 'private',
+      archived: found.isArchived,
+      ...(found.defaultBranchRef && { defaultBranch: found.defaultBranchRef.name }),
+    },
+    commit: commit.toLowerCase(),
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  const errors = typeof error === 'object' && error !== null && 'errors' in error ? error.errors : undefined;
+  return Array.isArray(errors) && errors.some((entry: unknown) => typeof entry === 'object' && entry !== null && 'type' in entry && entry.type === 'NOT_FOUND');
 }
