@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', '.serverless/', '.esbuild/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.data/', '.serverless/', '.esbuild/', 'coverage/', 'action/index.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -91,6 +91,7 @@ interface Target {
 export interface CheckOutcome {
   code: ExitCode;
   report?: CheckReport;
+  /** The graph and the evaluation the report shows (all findings, whatever --min-severity left out). */
   run?: EvaluationRun;
   repository?: RepoMetadata;
 }
@@ -153,7 +154,9 @@ async function checkReport(
   const { repository, note } =
     named === undefined ? unknownMetadata(repo, options.visibility) : await repositoryMetadata(repo, options.visibility, remote);
   const specialised = specialiseForRepository(chosen.policy, repo);
-  const run = await evaluate(checkout, repository, specialised.policy, remote, limits);
+  const evaluated = await evaluate(checkout, repository, specialised.policy, remote, limits);
+  // Offline, an unread call says to set GITHUB_TOKEN rather than to re-run: every surface shows it so.
+  const run = evaluated && { graph: evaluated.graph, evaluation: { ...evaluated.evaluation, findings: explainOffline(evaluated.graph, evaluated.evaluation.findings) } };
   const missing = run === undefined && checkout.workflows.length === 0 && !(await isDirectory(join(checkout.root, WORKFLOWS_DIR)));
   const report = buildReport({
     tool: { name: TOOL_NAME, version },
@@ -171,7 +174,7 @@ async function checkReport(
     minSeverity: options.minSeverity,
     // A job's log and code scanning are read by whoever can read the repository.
     ...(io.env.GITHUB_ACTIONS === 'true' && { publicSurfaceOf: repository }),
-    ...(run && { graph: run.graph, evaluation: { ...run.evaluation, findings: explainOffline(run.graph, run.evaluation.findings) } }),
+    ...(run && { graph: run.graph, evaluation: run.evaluation }),
   });
   return { report, ...(run && { run }), repository };
 }

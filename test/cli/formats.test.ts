@@ -1,8 +1,5 @@
 // The three output formats on one small case: a `./` call missing a required input (contract, with a fix).
-import sarifSchema from '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json' with { type: 'json' };
 import { Ajv } from 'ajv';
-import ajvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA, type SarifLog } from '../../src/cli/format-sarif.js';
@@ -13,6 +10,7 @@ import type { CallGraph } from '../../src/graph/types.js';
 import { parseWorkflow } from '../../src/workflow/parse.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { policyFrom } from '../support/policy.js';
+import { sarifValidator } from '../support/sarif.js';
 import { checkout, cleanCheckouts, FIXTURES, HEAD, run } from './harness.js';
 
 const ORIGIN = 'https://github.com/my-org/app.git';
@@ -208,20 +206,6 @@ describe('--format json', () => {
     });
   });
 });
-
-/**
- * SARIF 2.1.0's JSON schema as Microsoft's SARIF SDK ships it (@microsoft/jest-sarif, MIT): the schema of the
- * standard's final release candidate (rtm.5), JSON Schema draft-04 like the OASIS schema itself. The OASIS
- * errata only tighten it where this output already complies (a region names its start line; enum values are strings).
- */
-function sarifValidator() {
-  // Not `strict`: the schema requires properties inside an `anyOf` it declares outside it. Not `unicodeRegExp`: rtm.5's pattern for
-  // `language` has a stray `]` that only the `u` flag rejects (the OASIS errata fixed it).
-  // CommonJS modules whose `default` is their export: Node gives the module object to a default import.
-  const ajv = new ajvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-  ajvFormats.default(ajv);
-  return ajv.compile(sarifSchema);
-}
 
 describe('--format sarif', () => {
   it('validates against the SARIF 2.1.0 JSON schema', async () => {
