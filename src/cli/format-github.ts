@@ -7,14 +7,32 @@
 // a workflow file can start a command of its own.
 import { annotationTitle } from '../report/check-run.js';
 import type { FormatOptions } from './format-text.js';
-import { findingText, type CheckReport, type ReportFinding } from './report.js';
+import { countSeverities, findingText, type CheckReport, type ReportFinding } from './report.js';
+
+/** GitHub annotates at most 10 errors and 10 warnings of a step (actions/toolkit, docs/problem-matchers.md); the rest stay log lines. */
+export const ANNOTATIONS_PER_STEP = 10;
 
 export function formatGithub(report: CheckReport, options: FormatOptions): string {
   const lines = [
     ...report.notes.map((note) => command('notice', { title: report.tool.name }, note)),
     ...report.findings.map((finding) => annotation(finding, options.workspacePrefix)),
   ];
+  const counts = countSeverities(report.findings);
+  const over = [
+    ...(counts.errors > ANNOTATIONS_PER_STEP ? [plural(counts.errors, 'error')] : []),
+    ...(counts.warnings > ANNOTATIONS_PER_STEP ? [plural(counts.warnings, 'warning')] : []),
+  ];
+  if (over.length > 0) {
+    const message =
+      `GitHub annotates only the first ${ANNOTATIONS_PER_STEP} errors and ${ANNOTATIONS_PER_STEP} warnings of a step; this check reported ${over.join(' and ')}. ` +
+      'Every one is in this log, and in code scanning when the SARIF is uploaded.';
+    lines.push(command('notice', { title: report.tool.name }, message));
+  }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function annotation(finding: ReportFinding, prefix: string): string {

@@ -93,3 +93,19 @@ describe('--min-severity', () => {
     expect([all.code, errors.code]).toEqual([1, 1]);
   });
 });
+
+describe('--format github past GitHub\'s annotations per step', () => {
+  it('says in a notice when a kind has more findings than GitHub annotates', async () => {
+    const jobs = Array.from({ length: 11 }, (_, index) => `  job${index}:\n    uses: ./.github/workflows/missing-${index}.yml\n`).join('');
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, { '.github/workflows/ci.yml': `on: push\njobs:\n${jobs}` });
+
+    const result = await run(['check', root, '--format', 'github', '--visibility', 'public']);
+
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.filter((line) => line.startsWith('::error '))).toHaveLength(11);
+    expect(lines.at(-1)).toBe(
+      '::notice title=Workflow Warden::GitHub annotates only the first 10 errors and 10 warnings of a step; this check reported 11 errors. ' +
+        'Every one is in this log, and in code scanning when the SARIF is uploaded.',
+    );
+  });
+});
