@@ -122,6 +122,9 @@ describe('apiEndpoint', () => {
     [{ GITHUB_API_URL: 'https://ghe.example.com/api/v3', GHE_HOST: 'ignored.example.com' }, 'https://ghe.example.com/api/v3', 'ghe.example.com'],
     [{ GHE_HOST: 'ghe.example.com' }, 'https://ghe.example.com/api/v3', 'ghe.example.com'],
     [{ GHE_HOST: 'ghe.local:8080', GHE_PROTOCOL: 'http' }, 'http://ghe.local:8080/api/v3', 'ghe.local:8080'],
+    // An Actions job names its host: a proxy or a loopback API still resolves calls as on that host.
+    [{ GITHUB_API_URL: 'http://127.0.0.1:8080', GITHUB_SERVER_URL: 'https://github.com' }, 'http://127.0.0.1:8080', 'github.com'],
+    [{ GITHUB_API_URL: 'https://ghe.example.com/api/v3', GITHUB_SERVER_URL: 'https://ghe.example.com' }, 'https://ghe.example.com/api/v3', 'ghe.example.com'],
   ])('%j → %s on %s', (env, baseUrl, host) => {
     expect(apiEndpoint(env)).toEqual({ baseUrl, host });
   });
