@@ -5,7 +5,6 @@
 // `%0D` and `%0A`; in property values `:` and `,` become `%3A` and `%2C` as well. `%` goes first, so an
 // escape already in the text is not read as one. A finding's text then never spans lines, and no text from
 // a workflow file can start a command of its own.
-import { annotationTitle } from '../report/check-run.js';
 import type { FormatOptions } from './format-text.js';
 import { countSeverities, findingText, type CheckReport, type ReportFinding } from './report.js';
 
@@ -43,7 +42,7 @@ function annotation(finding: ReportFinding, prefix: string): string {
     endLine: String(endLine),
     // GitHub takes columns only for a range on one line; its end column is the range's last character.
     ...(line === endLine && { col: String(column), endColumn: String(Math.max(column, endColumn - 1)) }),
-    title: annotationTitle(finding.ruleId, finding.site !== null),
+    title: finding.title,
   }, findingText(finding));
 }
 

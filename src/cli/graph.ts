@@ -20,10 +20,10 @@ type Format = keyof typeof FORMATS;
 
 export const GRAPH_HELP = `Usage: ${PROGRAM} ${COMMAND} [dir|file|owner/repo] [options]
 
-Draws the resolved call graph of reusable workflows: every top-level workflow of a local checkout
-(default: the current directory), or the one workflow file given, or every workflow of a repository
-on GitHub at its default branch (or --ref), each call followed into the workflow it runs. Calls that
-could not be read, or were not followed past a platform limit, end in a dashed node saying why.
+Draws the resolved call graph: every top-level workflow of a local checkout (default: the current
+directory), or the one workflow file given, or every workflow of a repository on GitHub at its
+default branch (or --ref), each call followed into the workflow or action it runs. Calls that could
+not be read, or were not followed past a platform limit, end in a node saying why.
 
 Options:
   --format <format>    mermaid (default: renders in GitHub Markdown inside a \`\`\`mermaid block), dot

@@ -6,6 +6,7 @@ import type { Conclusion, Evaluation, Finding, FindingSeverity } from '../engine
 import { repoKey, type CallGraph, type RepoMetadata } from '../graph/types.js';
 import type { RuleId, RuleSettings } from '../policy/types.js';
 import { chainCalls, repoOfNodeKey } from '../report/chain.js';
+import { annotationTitle } from '../report/check-run.js';
 import { nodePath } from '../report/locate.js';
 import { presentFinding } from '../report/present.js';
 import { createRedactor, inactiveRedactor, type Redactor } from '../report/redact.js';
@@ -23,6 +24,8 @@ export interface ReportLocation {
 export interface ReportFinding {
   ruleId: RuleId;
   severity: FindingSeverity;
+  /** The rule id and what kind of problem it is, as the check run's annotation titles it. */
+  title: string;
   message: string;
   /** In the top-level file: the problem itself, or the call that leads to it. */
   location: ReportLocation;
@@ -108,6 +111,7 @@ function reportFinding(graph: CallGraph, redactor: Redactor, finding: Finding): 
   return {
     ruleId: finding.ruleId,
     severity: finding.severity,
+    title: annotationTitle(finding),
     message: shown.message,
     location: { path: shown.path, ...positions(shown.range) },
     site: shown.site === undefined ? null : { workflow: shown.site.workflow, ...positions(shown.site.range) },

@@ -1,20 +1,23 @@
 // The resolved call graph as a picture: Mermaid (GitHub renders ```mermaid blocks in Markdown), Graphviz DOT,
-// and JSON for other tools. Drawn from the graph's nodes and edges through one small table per kind, so a new
-// kind of node or edge (actions and their docker image leaves, step edges) needs only its entry there.
+// and JSON for other tools. Drawn from the graph's nodes and edges through one small table per kind (workflows,
+// actions, docker images, what could not be read; job calls and step uses), so a new kind needs only its entry.
 //
 // What is drawn passes the redactor (an inactive one shows everything): a call into a repository whose name
 // is hidden reads as "a private workflow" and ends there; a workflow whose contents are hidden is drawn, its
 // own calls are not.
-import type { CallGraph, GraphEdge, GraphNode, NodeKey, ResolutionErrorKind } from '../graph/types.js';
+import type { CallGraph, GraphEdge, NodeKey, NodeKind, ResolutionErrorKind } from '../graph/types.js';
 import { repoFullName } from '../graph/types.js';
 import { calledRepo, describeNode, REDACTED_CALL } from './chain.js';
 import { nodePath } from './locate.js';
 import type { Redactor } from './redact.js';
 
-/** What a node of the picture stands for. `unread`: a call's target that could not be read (or was not followed). */
-export type PictureNodeKind = 'workflow' | 'unread';
-/** `call`: a job's `uses:` of a reusable workflow. */
-export type PictureEdgeKind = 'call';
+/**
+ * What a node of the picture stands for: the graph's own kinds, a docker image a step runs (a leaf), and `unread`,
+ * a target that could not be read or was not followed.
+ */
+export type PictureNodeKind = NodeKind | 'image' | 'unread';
+/** The graph's edge kinds: `workflow`, a job's `uses:` of a reusable workflow; `action`, a step's `uses:`. */
+export type PictureEdgeKind = GraphEdge['kind'];
 
 export interface PictureNode {
   id: string;
@@ -30,7 +33,7 @@ export interface PictureEdge {
   from: string;
   to: string;
   kind: PictureEdgeKind;
-  /** The calling job. */
+  /** The calling job (`build`), and for a step its number (`build step 2`; `step 2` in a composite action). */
   label: string;
   /** The call as written (hidden names replaced). */
   uses: string;
@@ -52,14 +55,17 @@ interface KindStyle {
   dot: Record<string, string>;
 }
 
-/** How each kind is drawn. Actions plug in here (and in `kindOf`) once the graph holds them. */
+/** How each kind is drawn. */
 const NODE_KINDS: Record<PictureNodeKind, KindStyle> = {
   workflow: { mermaid: ['[', ']'], dot: { shape: 'box' } },
+  action: { mermaid: ['(', ')'], dot: { shape: 'box', style: 'rounded' } },
+  image: { mermaid: ['[(', ')]'], dot: { shape: 'cylinder' } },
   unread: { mermaid: ['[/', '/]'], dot: { shape: 'box', style: 'dashed' } },
 };
 
 const EDGE_KINDS: Record<PictureEdgeKind, { mermaid: string; dot: Record<string, string> }> = {
-  call: { mermaid: '-->', dot: {} },
+  workflow: { mermaid: '-->', dot: {} },
+  action: { mermaid: '-.->', dot: { style: 'dashed' } },
 };
 
 /** Top-level files stand out in every format. */
@@ -79,9 +85,10 @@ const UNREAD: Record<ResolutionErrorKind, string> = {
   network: 'not read',
 };
 
-/** The graph's kinds of node are workflows for now; src/graph/types.ts is gaining a `kind` (workflow | action). */
-function kindOf(_node: GraphNode): PictureNodeKind {
-  return 'workflow';
+function edgeLabel(edge: GraphEdge): string {
+  if (edge.kind === 'workflow') return edge.jobId;
+  const step = `step ${edge.step + 1}`;
+  return edge.jobId === undefined ? step : `${edge.jobId} ${step}`;
 }
 
 export function buildPicture(graph: CallGraph, redactor: Redactor): GraphPicture {
@@ -89,7 +96,7 @@ export function buildPicture(graph: CallGraph, redactor: Redactor): GraphPicture
   const edges: PictureEdge[] = [];
   const ids = new Map<NodeKey, string>();
   const cuts = new Map<GraphEdge, string>();
-  for (const stats of graph.stats.values()) for (const cut of stats.cuts) cuts.set(cut.edge, `not followed: ${cut.reason} limit`);
+  for (const stats of graph.stats.values()) for (const cut of stats.cuts) cuts.set(cut.edge, cut.reason);
   const add = (node: Omit<PictureNode, 'id'>): string => {
     const id = `n${nodes.length}`;
     nodes.push({ id, ...node });
@@ -103,7 +110,7 @@ export function buildPicture(graph: CallGraph, redactor: Redactor): GraphPicture
       const hidden = node !== undefined && redactor.hidesContent(node.address.repo);
       // A hidden workflow is named as the line calling it could, without the commit it is at.
       const label = root ? nodePath(graph, key) : hidden && node ? `${repoFullName(node.address.repo)}/${node.address.path}` : describeNode(graph, key);
-      id = add({ kind: node === undefined ? 'unread' : kindOf(node), label, root, key: hidden ? null : key });
+      id = add({ kind: node?.kind ?? 'unread', label, root, key: hidden ? null : key });
       ids.set(key, id);
     }
     return id;
@@ -116,15 +123,19 @@ export function buildPicture(graph: CallGraph, redactor: Redactor): GraphPicture
     const from = nodeId(edge.from);
     const callee = calledRepo(graph, edge);
     let to: string;
-    if (redactor.hidesName(callee)) to = add({ kind: 'unread', label: REDACTED_CALL, root: false, key: null });
+    if (edge.uses.reference.kind === 'docker') to = add({ kind: 'image', label: edge.uses.raw, root: false, key: null });
+    else if (redactor.hidesName(callee)) to = add({ kind: 'unread', label: REDACTED_CALL, root: false, key: null });
     else if (edge.to !== undefined && graph.nodes.has(edge.to) && !cuts.has(edge)) to = nodeId(edge.to);
-    else {
-      const why = cuts.get(edge) ?? (edge.error === undefined ? 'not read' : UNREAD[edge.error.kind]);
-      to = add({ kind: 'unread', label: `${edge.uses.raw} (${why})`, root: false, key: null });
-    }
-    edges.push({ from, to, kind: 'call', label: edge.jobId, uses: redactor.scrub(edge.uses.raw), line: edge.range.start.line });
+    else to = add({ kind: 'unread', label: `${edge.uses.raw} (${unreadReason(edge, cuts.get(edge))})`, root: false, key: null });
+    edges.push({ from, to, kind: edge.kind, label: edgeLabel(edge), uses: redactor.scrub(edge.uses.raw), line: edge.range.start.line });
   }
   return { version: 1, host: graph.host, nodes: nodes.map((node) => ({ ...node, label: redactor.scrub(node.label) })), edges };
+}
+
+function unreadReason(edge: GraphEdge, cut: string | undefined): string {
+  if (cut !== undefined) return `not followed: ${cut} limit`;
+  if (edge.error !== undefined) return UNREAD[edge.error.kind];
+  return edge.kind === 'action' && edge.workspaceUnknown !== undefined ? 'workspace unknown' : 'not read';
 }
 
 // ---- Mermaid ------------------------------------------------------------------------------------------

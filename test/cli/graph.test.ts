@@ -96,9 +96,9 @@ describe('workflow-warden graph of a checkout', () => {
       ['n3', 'workflow', false, `octo-org/shared/${DEPLOY}@${v1}`],
     ]);
     expect(picture.edges).toEqual([
-      { from: 'n0', to: 'n1', kind: 'call', label: 'release', uses: './.github/workflows/release.yml', line: 4 },
-      { from: 'n0', to: 'n2', kind: 'call', label: 'lint', uses: 'octo-org/missing/.github/workflows/lint.yml@v2', line: 6 },
-      { from: 'n1', to: 'n3', kind: 'call', label: 'deploy', uses: `octo-org/shared/${DEPLOY}@v1`, line: 4 },
+      { from: 'n0', to: 'n1', kind: 'workflow', label: 'release', uses: './.github/workflows/release.yml', line: 4 },
+      { from: 'n0', to: 'n2', kind: 'workflow', label: 'lint', uses: 'octo-org/missing/.github/workflows/lint.yml@v2', line: 6 },
+      { from: 'n1', to: 'n3', kind: 'workflow', label: 'deploy', uses: `octo-org/shared/${DEPLOY}@v1`, line: 4 },
     ]);
     expect(picture.host).toBe('github.com');
   });

@@ -74,7 +74,8 @@ describe('workflow-warden', () => {
   it('prints the commands and exit codes for --help (exit 0) and with no command (exit 2)', async () => {
     expect(await run(['--help'])).toEqual({ code: 0, stdout: MAIN_HELP, stderr: '' });
     expect(await run([])).toEqual({ code: 2, stdout: MAIN_HELP, stderr: '' });
-    expect(MAIN_HELP).toContain('  check [dir]              Evaluate a local checkout');
+    expect(MAIN_HELP).toContain('  check [dir|file]         Evaluate a checkout');
+    expect(MAIN_HELP).toContain('  graph [dir|owner/repo]   Draw the resolved call graph');
     expect(MAIN_HELP).toContain('Exit codes:\n  0  ');
   });
 

@@ -4,6 +4,7 @@ import { GITHUB_COM_LIMITS } from '../../src/graph/limits.js';
 import { buildPicture, renderMermaid } from '../../src/report/graph-picture.js';
 import { createRedactor, inactiveRedactor } from '../../src/report/redact.js';
 import { graphOf, repoId } from '../support/graph.js';
+import { action, steps, wf, workflow } from '../support/workflows.js';
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -75,5 +76,36 @@ describe('buildPicture', () => {
       ].join('\n'),
     );
     expect(JSON.stringify(picture)).not.toMatch(/vault|deeper/);
+  });
+});
+
+describe('buildPicture with actions', () => {
+  it('draws actions rounded and docker images as cylinders, each step labelled with its job and number', async () => {
+    const ci = workflow('on: push\n', { build: steps('actions/checkout@v4', 'octo-org/tools/setup@v1', 'docker://alpine:3.20') });
+    const { graph } = await graphOf(
+      {
+        'octo-org/app': { files: { [wf('ci')]: ci } },
+        'actions/checkout': { files: { 'action.yml': action() }, tags: { v4: {} } },
+        'octo-org/tools': { files: { 'setup/action.yml': action('actions/checkout@v4') }, tags: { v1: {} } },
+      },
+      ['octo-org/app:.github/workflows/ci.yml'],
+      GITHUB_COM_LIMITS,
+    );
+
+    expect(renderMermaid(buildPicture(graph, inactiveRedactor()))).toBe(
+      [
+        'flowchart LR',
+        '  n0[".github/workflows/ci.yml"]',
+        '  n1("actions/checkout/action.yml@v4")',
+        '  n2("octo-org/tools/setup/action.yml@v1")',
+        '  n3[("docker://alpine:3.20")]',
+        '  n0 -.->|"build step 1"| n1',
+        '  n0 -.->|"build step 2"| n2',
+        '  n0 -.->|"build step 3"| n3',
+        '  n2 -.->|"step 1"| n1',
+        '  style n0 stroke-width:3px',
+        '',
+      ].join('\n'),
+    );
   });
 });
