@@ -128,7 +128,8 @@ const CUT_LIMITS: Record<LimitCut['reason'], string> = {
   'max-composite-depth': 'composite-action nesting',
 };
 
-const UNREAD_REASONS: Record<ResolutionErrorKind, string> = {
+/** Why a call's target was not read, in a few words: the tree's marks and the picture's nodes. */
+export const UNREAD_REASONS: Record<ResolutionErrorKind, string> = {
   'repo-not-found': 'repository not found',
   'repo-renamed': 'repository renamed',
   'ref-not-found': 'no such tag or branch',

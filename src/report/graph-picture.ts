@@ -5,9 +5,10 @@
 // What is drawn passes the redactor (an inactive one shows everything): a call into a repository whose name
 // is hidden reads as "a private workflow" and ends there; a workflow whose contents are hidden is drawn, its
 // own calls are not.
-import type { CallGraph, GraphEdge, NodeKey, NodeKind, ResolutionErrorKind } from '../graph/types.js';
+import type { CallGraph, GraphEdge, NodeKey, NodeKind } from '../graph/types.js';
 import { repoFullName } from '../graph/types.js';
 import { calledRepo, describeNode, REDACTED_CALL } from './chain.js';
+import { UNREAD_REASONS } from './check-run.js';
 import { nodePath } from './locate.js';
 import type { Redactor } from './redact.js';
 
@@ -71,20 +72,6 @@ const EDGE_KINDS: Record<PictureEdgeKind, { mermaid: string; dot: Record<string,
 /** Top-level files stand out in every format. */
 const ROOT_STYLE = { mermaid: 'stroke-width:3px', dot: { style: 'bold' } };
 
-const UNREAD: Record<ResolutionErrorKind, string> = {
-  'repo-not-found': 'repository not found',
-  'repo-renamed': 'repository renamed',
-  'ref-not-found': 'no such tag or branch',
-  'commit-not-found': 'no such commit',
-  'file-not-found': 'no such file',
-  'too-large': 'file too large',
-  binary: 'binary file',
-  'rate-limited': 'rate limited',
-  'server-error': 'GitHub error',
-  timeout: 'timed out',
-  network: 'not read',
-};
-
 function edgeLabel(edge: GraphEdge): string {
   if (edge.kind === 'workflow') return edge.jobId;
   const step = `step ${edge.step + 1}`;
@@ -134,7 +121,8 @@ export function buildPicture(graph: CallGraph, redactor: Redactor): GraphPicture
 
 function unreadReason(edge: GraphEdge, cut: string | undefined): string {
   if (cut !== undefined) return `not followed: ${cut} limit`;
-  if (edge.error !== undefined) return UNREAD[edge.error.kind];
+  // `network` also stands for the CLI without a token, where GitHub was never asked.
+  if (edge.error !== undefined) return edge.error.kind === 'network' ? 'not read' : UNREAD_REASONS[edge.error.kind];
   return edge.kind === 'action' && edge.workspaceUnknown !== undefined ? 'workspace unknown' : 'not read';
 }
 

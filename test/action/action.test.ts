@@ -10,14 +10,12 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { actionInput } from '../../src/action/main.js';
 import type { SarifLog } from '../../src/cli/format-sarif.js';
-import { checkout, cleanCheckouts, FIXTURES, HEAD } from '../cli/harness.js';
+import { addSharedDeploy, checkout, cleanCheckouts, FIXTURES, HEAD } from '../cli/harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { sarifValidator } from '../support/sarif.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
-const DEPLOY = '.github/workflows/deploy.yml';
-const CALLEE = 'on:\n  workflow_call:\n    inputs:\n      environment: { type: string, required: true }\njobs:\n  go:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy\n';
 
 interface ActionManifest {
   inputs: Record<string, { default?: string }>;
@@ -100,9 +98,7 @@ function readOutputs(text: string): Record<string, string> {
 
 async function world(): Promise<{ gh: FakeGitHub; v1: string; workspace: string }> {
   const gh = new FakeGitHub();
-  gh.addRepo('octo-org/shared', { visibility: 'public' });
-  const v1 = gh.commit('octo-org/shared', { [DEPLOY]: CALLEE }, { branch: 'main' });
-  gh.tag('octo-org/shared', 'v1', v1, { annotated: true });
+  const v1 = addSharedDeploy(gh);
   gh.addRepo('my-org/app', { visibility: 'private' });
   gh.commit('my-org/app', { README: 'app' }, { branch: 'main' });
   const local = join(FIXTURES, 'local/.github/workflows');

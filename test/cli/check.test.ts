@@ -10,6 +10,17 @@ const OFFLINE_NOTE = 'Note: GITHUB_TOKEN is not set: calls into other repositori
 const PRIVATE_NOTE = 'Note: my-org/app is taken to be private: pass --visibility, or set GITHUB_TOKEN to read it from GitHub.';
 const PRESET = 'Policy: the shipped "recommended" preset (no policy file given, and none in the checkout)';
 const HINT = "\nRun 'workflow-warden check --help' for usage.\n";
+/** The `local` fixture's one finding, as the text format ends with it. */
+const CONTRACT_FINDING_LINES = [
+  '',
+  '.github/workflows/ci.yml',
+  '.github/workflows/ci.yml:7:5  error  contract  ./.github/workflows/build.yml requires input target (string), not passed in with:, so GitHub fails the call.',
+  '    Fix: Pass the required inputs target (string) under with: in job "build", then fill in the placeholder values.',
+  "          target: '' # string: What to build",
+  '',
+  '1 error and 0 warnings in 2 workflow files: failure',
+  '',
+];
 
 afterEach(cleanCheckouts);
 
@@ -31,14 +42,7 @@ describe('workflow-warden check, local calls only', () => {
         PRESET,
         OFFLINE_NOTE,
         PRIVATE_NOTE,
-        '',
-        '.github/workflows/ci.yml',
-        '.github/workflows/ci.yml:7:5  error  contract  ./.github/workflows/build.yml requires input target (string), not passed in with:, so GitHub fails the call.',
-        '    Fix: Pass the required inputs target (string) under with: in job "build", then fill in the placeholder values.',
-        "          target: '' # string: What to build",
-        '',
-        '1 error and 0 warnings in 2 workflow files: failure',
-        '',
+        ...CONTRACT_FINDING_LINES,
       ].join('\n'),
     });
   });
@@ -152,14 +156,7 @@ describe('workflow-warden check, any directory or file', () => {
         PRESET,
         OFFLINE_NOTE,
         unknownNote('it is taken to be private'),
-        '',
-        '.github/workflows/ci.yml',
-        '.github/workflows/ci.yml:7:5  error  contract  ./.github/workflows/build.yml requires input target (string), not passed in with:, so GitHub fails the call.',
-        '    Fix: Pass the required inputs target (string) under with: in job "build", then fill in the placeholder values.',
-        "          target: '' # string: What to build",
-        '',
-        '1 error and 0 warnings in 2 workflow files: failure',
-        '',
+        ...CONTRACT_FINDING_LINES,
       ].join('\n'),
     });
   });

@@ -4,12 +4,10 @@ import nock from 'nock';
 import { GRAPH_HELP } from '../../src/cli/graph.js';
 import type { GraphPicture } from '../../src/report/graph-picture.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { checkout, cleanCheckouts, HEAD, run } from './harness.js';
+import { addSharedDeploy, checkout, cleanCheckouts, HEAD, run, SHARED_DEPLOY as DEPLOY } from './harness.js';
 
 const ORIGIN = 'https://github.com/my-org/app.git';
 const TOKEN_ENV = { GITHUB_TOKEN: 'test-token', GITHUB_API_URL: 'https://api.github.com' };
-const DEPLOY = '.github/workflows/deploy.yml';
-const CALLEE = 'on: workflow_call\njobs:\n  go:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy\n';
 
 /** ci.yml → ./release.yml → octo-org/shared deploy.yml@v1: three levels, and a call into a repository that does not exist. */
 const THREE_LEVELS = {
@@ -17,12 +15,19 @@ const THREE_LEVELS = {
   '.github/workflows/release.yml': `on: workflow_call\njobs:\n  deploy:\n    uses: octo-org/shared/${DEPLOY}@v1\n`,
 };
 
-function sharedRepo(gh: FakeGitHub): string {
-  gh.addRepo('octo-org/shared', { visibility: 'public' });
-  const v1 = gh.commit('octo-org/shared', { [DEPLOY]: CALLEE }, { branch: 'main' });
-  gh.tag('octo-org/shared', 'v1', v1, { annotated: true });
-  return v1;
-}
+/** What `graph` draws of THREE_LEVELS, from a checkout or from GitHub. */
+const THREE_LEVELS_MERMAID = [
+  'flowchart LR',
+  '  n0[".github/workflows/ci.yml"]',
+  '  n1[".github/workflows/release.yml"]',
+  '  n2[/"octo-org/missing/.github/workflows/lint.yml@v2 (repository not found)"/]',
+  '  n3["octo-org/shared/.github/workflows/deploy.yml@v1"]',
+  '  n0 -->|"release"| n1',
+  '  n0 -->|"lint"| n2',
+  '  n1 -->|"deploy"| n3',
+  '  style n0,n1 stroke-width:3px',
+  '',
+].join('\n');
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -40,33 +45,18 @@ afterAll(() => {
 describe('workflow-warden graph of a checkout', () => {
   it('draws a three-level graph as Mermaid: top-level files bold, each call labelled with its job, an unreadable callee dashed with the reason', async () => {
     const gh = new FakeGitHub();
-    sharedRepo(gh);
+    addSharedDeploy(gh);
     gh.intercept();
     const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, THREE_LEVELS);
 
     const result = await run(['graph', root], { env: TOKEN_ENV });
 
-    expect(result).toEqual({
-      code: 0,
-      stderr: '',
-      stdout: [
-        'flowchart LR',
-        '  n0[".github/workflows/ci.yml"]',
-        '  n1[".github/workflows/release.yml"]',
-        '  n2[/"octo-org/missing/.github/workflows/lint.yml@v2 (repository not found)"/]',
-        '  n3["octo-org/shared/.github/workflows/deploy.yml@v1"]',
-        '  n0 -->|"release"| n1',
-        '  n0 -->|"lint"| n2',
-        '  n1 -->|"deploy"| n3',
-        '  style n0,n1 stroke-width:3px',
-        '',
-      ].join('\n'),
-    });
+    expect(result).toEqual({ code: 0, stderr: '', stdout: THREE_LEVELS_MERMAID });
   });
 
   it('draws the same graph as DOT and JSON', async () => {
     const gh = new FakeGitHub();
-    const v1 = sharedRepo(gh);
+    const v1 = addSharedDeploy(gh);
     gh.intercept();
     const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, THREE_LEVELS);
 
@@ -120,25 +110,14 @@ describe('workflow-warden graph of a checkout', () => {
 describe('workflow-warden graph owner/repo', () => {
   it("reads the repository's workflows at its default branch through GitHub, then draws their calls", async () => {
     const gh = new FakeGitHub();
-    sharedRepo(gh);
+    addSharedDeploy(gh);
     gh.addRepo('my-org/app', { visibility: 'private' });
     gh.commit('my-org/app', THREE_LEVELS, { branch: 'main' });
     gh.intercept();
 
     const result = await run(['graph', 'my-org/app'], { env: TOKEN_ENV });
 
-    expect(result.stdout.split('\n')).toEqual([
-      'flowchart LR',
-      '  n0[".github/workflows/ci.yml"]',
-      '  n1[".github/workflows/release.yml"]',
-      '  n2[/"octo-org/missing/.github/workflows/lint.yml@v2 (repository not found)"/]',
-      '  n3["octo-org/shared/.github/workflows/deploy.yml@v1"]',
-      '  n0 -->|"release"| n1',
-      '  n0 -->|"lint"| n2',
-      '  n1 -->|"deploy"| n3',
-      '  style n0,n1 stroke-width:3px',
-      '',
-    ]);
+    expect(result.stdout).toBe(THREE_LEVELS_MERMAID);
     // The head and the directory, one query for the level below the top-level files, and the check that the missing repository was not renamed.
     expect(gh.requests.map((request) => request.route)).toEqual(['POST /graphql', 'POST /graphql', 'POST /graphql', 'GET /repos/{owner}/{repo}']);
     expect(result.code).toBe(0);

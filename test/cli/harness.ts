@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type CliIO } from '../../src/cli/main.js';
+import type { FakeGitHub } from '../support/fake-github.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
 
@@ -61,4 +62,15 @@ export async function checkout(fixture: string | undefined, git: GitSetup = {}, 
 
 export async function cleanCheckouts(): Promise<void> {
   await Promise.all(made.splice(0).map((root) => rm(root, { recursive: true, force: true })));
+}
+
+export const SHARED_DEPLOY = '.github/workflows/deploy.yml';
+const SHARED_CALLEE = 'on:\n  workflow_call:\n    inputs:\n      environment: { type: string, required: true }\njobs:\n  go:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy\n';
+
+/** octo-org/shared (public) with a reusable deploy.yml taking a required input, tagged v1 (annotated); returns v1's commit. */
+export function addSharedDeploy(gh: FakeGitHub): string {
+  gh.addRepo('octo-org/shared', { visibility: 'public' });
+  const v1 = gh.commit('octo-org/shared', { [SHARED_DEPLOY]: SHARED_CALLEE }, { branch: 'main' });
+  gh.tag('octo-org/shared', 'v1', v1, { annotated: true });
+  return v1;
 }

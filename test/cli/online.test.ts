@@ -2,11 +2,9 @@
 import nock from 'nock';
 import type { JsonReport } from '../../src/cli/format-json.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { checkout, cleanCheckouts, HEAD, run } from './harness.js';
+import { addSharedDeploy, checkout, cleanCheckouts, HEAD, run, SHARED_DEPLOY as DEPLOY } from './harness.js';
 
 const ORIGIN = 'git@github.com:my-org/app.git';
-const DEPLOY = '.github/workflows/deploy.yml';
-const CALLEE = 'on:\n  workflow_call:\n    inputs:\n      environment: { type: string, required: true }\njobs:\n  go:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy\n';
 const TOKEN_ENV = { GITHUB_TOKEN: 'test-token', GITHUB_API_URL: 'https://api.github.com' };
 
 interface World {
@@ -15,9 +13,7 @@ interface World {
 }
 
 function world(gh = new FakeGitHub()): World {
-  gh.addRepo('octo-org/shared', { visibility: 'public' });
-  const v1 = gh.commit('octo-org/shared', { [DEPLOY]: CALLEE }, { branch: 'main' });
-  gh.tag('octo-org/shared', 'v1', v1, { annotated: true });
+  const v1 = addSharedDeploy(gh);
   gh.addRepo('my-org/app', { visibility: 'private' });
   gh.commit('my-org/app', { README: 'app' }, { branch: 'main' });
   return { gh, v1 };
