@@ -156,7 +156,7 @@ async function checkReport(
   const specialised = specialiseForRepository(chosen.policy, repo);
   const evaluated = await evaluate(checkout, repository, specialised.policy, remote, limits);
   // Offline, an unread call says to set GITHUB_TOKEN rather than to re-run: every surface shows it so.
-  const run = evaluated && { graph: evaluated.graph, evaluation: { ...evaluated.evaluation, findings: explainOffline(evaluated.graph, evaluated.evaluation.findings) } };
+  const run = evaluated && { ...evaluated, evaluation: { ...evaluated.evaluation, findings: explainOffline(evaluated.graph, evaluated.evaluation.findings) } };
   const missing = run === undefined && checkout.workflows.length === 0 && !(await isDirectory(join(checkout.root, WORKFLOWS_DIR)));
   const report = buildReport({
     tool: { name: TOOL_NAME, version },
