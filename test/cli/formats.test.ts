@@ -262,6 +262,7 @@ describe('--format sarif', () => {
       ['pinning', 'warning'],
       ['secrets-inherit', 'error'],
       ['max-depth', 'error'],
+      ['caller-impact', 'error'],
     ]);
     const contract = ALL_RULES.find((rule) => rule.meta.id === 'contract')!.meta;
     expect(driver.rules[2]).toEqual({

@@ -16,7 +16,7 @@ function diagnosticsOf(text: string): PolicyDiagnostic[] {
 }
 
 const RULE_KEYS =
-  '"allowed-sources", "visibility", "pinning", "max-depth", "secrets-inherit", "permissions", "contract", "platform-limits", "resolution"';
+  '"allowed-sources", "visibility", "pinning", "max-depth", "secrets-inherit", "permissions", "contract", "caller-impact", "platform-limits", "resolution"';
 const EXEMPTIBLE = '"allowed-sources", "visibility", "pinning", "max-depth", "secrets-inherit", "permissions", "contract"';
 
 describe('parsePolicy: schema errors at the offending node', () => {

@@ -28,6 +28,7 @@ describe('shipped presets', () => {
         'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: true },
         permissions: { severity: 'error' },
         contract: { severity: 'error' },
+        'caller-impact': { severity: 'error' },
         'platform-limits': { severity: 'error' },
         resolution: { severity: 'error' },
       },
@@ -51,6 +52,7 @@ describe('shipped presets', () => {
       'secrets-inherit': { severity: 'error', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
       contract: { severity: 'error' },
+      'caller-impact': { severity: 'error' },
       'platform-limits': { severity: 'error' },
       resolution: { severity: 'error' },
     });

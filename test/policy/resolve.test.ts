@@ -49,6 +49,7 @@ describe('resolvePolicy: defaults', () => {
       'secrets-inherit': { severity: 'off', allow: [], allowSameOwner: false },
       permissions: { severity: 'error' },
       contract: { severity: 'error' },
+      'caller-impact': { severity: 'error' },
       'platform-limits': { severity: 'error' },
       resolution: { severity: 'error' },
     });

@@ -72,7 +72,7 @@ describe('policies/schema.json', () => {
     expect(Object.keys(isNode(rules) ? rules : {})).toEqual(RULE_IDS.filter((id) => id !== 'policy'));
     const exceptionRules = (definition('#/definitions/exception').properties as Record<string, SchemaNode>).rules;
     expect((exceptionRules?.items as SchemaNode).enum).toEqual(
-      RULE_IDS.filter((id) => id !== 'policy' && id !== 'platform-limits' && id !== 'resolution'),
+      RULE_IDS.filter((id) => id !== 'policy' && id !== 'platform-limits' && id !== 'resolution' && id !== 'caller-impact'),
     );
   });
 });
