@@ -26,10 +26,10 @@ import {
 } from '../policy/load.js';
 import { formatPolicyDiagnostic } from '../policy/parse.js';
 import type { PolicyDiagnostic } from '../policy/types.js';
-import { asRecord, FILE_FRAGMENT, GitHubSource, graphqlPartial, readBlob, requestFailure, runWithDeadline } from '../source/github.js';
+import { readDefaultBranch, type DefaultBranchSnapshot } from '../source/default-branch.js';
+import { GitHubSource, requestFailure } from '../source/github.js';
 import { GitHubPolicyFiles } from '../source/policy-files.js';
 import { repositoryMetadata } from './targets.js';
-import { isWorkflowPath, type WorkflowFile } from './workflows.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -278,8 +278,11 @@ async function dryRunRepository(context: DryRunContext, repository: RepoMetadata
   const { input, deadline } = context;
   try {
     deadline.check();
-    const snapshot = await readDefaultBranch(context, repository.repo);
-    if ('error' in snapshot) return { kind: 'error', error: { repository, reason: snapshot.error } };
+    const snapshot = await readDefaultBranch(input.octokit, repository.repo, { policyPath: input.config.policyPath, timeoutMs: Math.min(REQUEST_TIMEOUT_MS, deadline.remaining()) });
+    if ('error' in snapshot) {
+      if (snapshot.aborted && deadline.passed()) throw new OutOfTime();
+      return { kind: 'error', error: { repository, reason: snapshot.error } };
+    }
     const commit = snapshot.commit;
     if (commit === undefined || snapshot.workflows.length === 0) {
       if (repoKey(repository.repo) === repoKey(input.policyRepo.repo)) return { kind: 'excluded' };
@@ -315,7 +318,7 @@ async function dryRunRepository(context: DryRunContext, repository: RepoMetadata
 interface RepositoryRun {
   repository: RepoMetadata;
   commit: string;
-  snapshot: Snapshot;
+  snapshot: DefaultBranchSnapshot;
   graphs: Map<string, Promise<CallGraph>>;
 }
 
@@ -408,77 +411,6 @@ async function listInstallationRepositories(octokit: Octokit, deadline: Deadline
   } catch (error) {
     return { error: deadline.passed() ? `the time budget of ${seconds(deadline.ms)} ran out first.` : requestFailure(error, false, 'GitHub').message };
   }
-}
-
-/** A repository's default branch as it is now: its head commit, its workflows and its own policy file. */
-interface Snapshot {
-  /** Absent for an empty repository (no default branch yet). */
-  commit?: string;
-  workflows: WorkflowFile[];
-  policyFile: PolicyFileResult;
-}
-
-const DEFAULT_BRANCH_QUERY = `query WardenDefaultBranch($owner: String!, $name: String!, $workflows: String!, $policy: String!) {
-  repository(owner: $owner, name: $name) {
-    nameWithOwner
-    defaultBranchRef {
-      target {
-        __typename
-        oid
-        ... on Commit {
-          workflows: file(path: $workflows) { object { ... on Tree { entries { name type oid ...WardenFile } } } }
-          policy: file(path: $policy) { ...WardenFile }
-        }
-      }
-    }
-  }
-}
-${FILE_FRAGMENT}`;
-
-/** One GraphQL request: the head commit, the workflow files with their text, and the policy file, all at that commit. */
-async function readDefaultBranch(context: DryRunContext, repo: RepoId): Promise<Snapshot | { error: string }> {
-  const { input, deadline } = context;
-  const variables = { owner: repo.owner, name: repo.name, workflows: '.github/workflows', policy: input.config.policyPath };
-  const outcome = await runWithDeadline(Math.min(REQUEST_TIMEOUT_MS, deadline.remaining()), (signal) =>
-    input.octokit.graphql<Record<string, unknown>>(DEFAULT_BRANCH_QUERY, { ...variables, request: { signal } }),
-  );
-  if (!outcome.ok) {
-    if (outcome.aborted && deadline.passed()) throw new OutOfTime();
-    const partial = graphqlPartial(outcome.error);
-    const notFound = partial?.errors.some((entry) => entry.type === 'NOT_FOUND' && entry.path?.length === 1);
-    if (notFound) return { error: 'the repository was not found or is not visible to the app.' };
-    return { error: partial ? partial.errors.map((entry) => entry.message).join('; ') : requestFailure(outcome.error, outcome.aborted, 'GitHub').message };
-  }
-  const repository = asRecord(outcome.value.repository);
-  if (!repository) return { error: 'GitHub answered nothing for the repository.' };
-  if (typeof repository.nameWithOwner === 'string' && repository.nameWithOwner.toLowerCase() !== repoKey(repo)) {
-    return { error: `the repository is now ${repository.nameWithOwner}.` };
-  }
-  // An empty repository has no default branch yet, and so no workflows.
-  if (!repository.defaultBranchRef) return { workflows: [], policyFile: { found: false } };
-  const target = asRecord(asRecord(repository.defaultBranchRef)?.target);
-  if (target?.__typename !== 'Commit' || typeof target.oid !== 'string') return { error: 'its default branch does not point to a commit.' };
-  const commit = target.oid;
-  return { commit, workflows: workflowFiles(target.workflows, repo), policyFile: policyFileOf(target.policy, repo, input.config.policyPath, commit) };
-}
-
-function workflowFiles(directory: unknown, repo: RepoId): WorkflowFile[] {
-  const entries = asRecord(asRecord(directory)?.object)?.entries;
-  if (!Array.isArray(entries)) return [];
-  return entries.flatMap((raw): WorkflowFile[] => {
-    const entry = asRecord(raw);
-    const path = `.github/workflows/${String(entry?.name)}`;
-    if (entry?.type !== 'blob' || !isWorkflowPath(path) || typeof entry.oid !== 'string') return [];
-    // No usable text (binary, truncated, too large): the resolver reads the file again and reports why.
-    const blob = readBlob(entry, { repo, path });
-    return [{ path, oid: entry.oid, ...('text' in blob && { text: blob.text }) }];
-  });
-}
-
-function policyFileOf(entry: unknown, repo: RepoId, path: string, commit: string): PolicyFileResult {
-  const blob = readBlob(asRecord(entry), { repo, path });
-  if ('text' in blob) return { found: true, text: blob.text, commit };
-  return blob.error.kind === 'file-not-found' ? { found: false, commit } : { error: blob.error };
 }
 
 // ---- summary -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The command line for org admins (PRODUCT.md §4): validate a policy file, evaluate a local checkout, draw a call graph.
 // `main` takes its streams, environment and directory as arguments, so tests run it in-process.
+import { callersCommand } from './callers.js';
 import { checkCommand } from './check.js';
 import { graphCommand } from './graph.js';
 import { errorMessage, EXIT, EXIT_CODES_HELP, fail, PROGRAM, toolVersion, UsageError, type CliIO, type ExitCode } from './io.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   'validate-policy': validatePolicyCommand,
   check: checkCommand,
   graph: graphCommand,
+  callers: callersCommand,
 };
 
 export const MAIN_HELP = `Usage: ${PROGRAM} <command> [options]
@@ -24,6 +26,7 @@ Commands:
   validate-policy <file>   Validate a policy file; print each problem as file:line:column: message
   check [dir|file]         Evaluate a checkout's workflows against a policy (text, json, sarif or github)
   graph [dir|owner/repo]   Draw the resolved call graph (mermaid, dot or json)
+  callers <owner/repo[/path]>  List who calls a repository's workflows and actions (text or json)
 
 Options:
   -h, --help               Show this help (and '${PROGRAM} <command> --help' for a command's)
@@ -45,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    return fail(io, undefined, `unknown command ${JSON.stringify(name)}: use validate-policy, check or graph`, true);
+    return fail(io, undefined, `unknown command ${JSON.stringify(name)}: use validate-policy, check, graph or callers`, true);
   }
   try {
     return await command(args, io);
