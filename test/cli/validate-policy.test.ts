@@ -83,7 +83,7 @@ describe('workflow-warden', () => {
     expect(await run(['lint'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'workflow-warden: unknown command "lint": use validate-policy, check or graph\nRun \'workflow-warden --help\' for usage.\n',
+      stderr: 'workflow-warden: unknown command "lint": use validate-policy, check, graph or callers\nRun \'workflow-warden --help\' for usage.\n',
     });
   });
 
