@@ -5,7 +5,7 @@
 //
 // Everything shown passes through the redactor first: on a public repository, private and internal
 // repositories are neither named nor described (see redact.ts).
-import type { Conclusion, Evaluation, Finding, FindingSeverity } from '../engine/types.js';
+import type { CallerImpactFacts, Conclusion, Evaluation, Finding, FindingSeverity } from '../engine/types.js';
 import type { CallGraph, GraphEdge, LimitCut, NodeKey, RepoId, RepoMetadata, ResolutionErrorKind, RootStats } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
 import type { RuleId } from '../policy/types.js';
@@ -57,6 +57,8 @@ export interface CheckRunInput {
   movedRefs?: MovedRef[];
   /** Policy notes, e.g. loosening keys a repository policy may not use and that were ignored. */
   notes?: string[];
+  /** The callee side: who calls the top-level files from other repositories (counted, never named here). */
+  impact?: CallerImpactFacts;
 }
 
 export interface EvaluationFailure {
@@ -159,6 +161,7 @@ export function renderCheckRun(input: CheckRunInput): CheckRunReport {
       { items: [`**Policy:** ${md(input.policy.description)}`] },
       ...exceptionBlocks(graph, redactor, evaluation),
       ...movedRefBlocks(redactor, input.movedRefs ?? []),
+      ...callerBlocks(graph, input.impact),
       ...listBlock('Notes', [
         ...(input.notes ?? []).map((note) => md(redactor.scrub(note))),
         ...(rendered.length > CHECK_RUN_LIMITS.annotations
@@ -561,6 +564,26 @@ function movedRefBlocks(redactor: Redactor, moved: readonly MovedRef[]): Block[]
   if (items.length === 0) return [];
   const intro = 'A re-run of all jobs runs a tag or branch as it is now, not the code checked before: pin these calls to a commit SHA.';
   return listBlock('Refs moved since the last evaluation', items, intro);
+}
+
+/**
+ * How many callers in other repositories each changed reusable workflow has, by how the change reaches them. Counts
+ * only: which of them break is in the findings, which name them only where the reader may see them.
+ */
+function callerBlocks(graph: CallGraph, impact: CallerImpactFacts | undefined): Block[] {
+  if (!impact) return [];
+  const items = [...impact.callers].map(([key, callers]) => {
+    const merge = callers.filter((record) => record.refKind === 'named' && record.ref === impact.branch).length;
+    const pinned = callers.filter((record) => record.refKind === 'sha').length;
+    const moves = callers.length - merge - pinned;
+    const parts = [
+      ...(merge > 0 ? [`${formatNumber(merge)} reached when this merges into ${code(impact.branch ?? '')}`] : []),
+      ...(moves > 0 ? [`${formatNumber(moves)} reached when the tag or branch they name moves to it`] : []),
+      ...(pinned > 0 ? [`${formatNumber(pinned)} pinned to a commit SHA (not reached)`] : []),
+    ];
+    return `${code(nodePath(graph, key))}: ${plural(callers.length, 'call')} from other repositories — ${parts.join(', ')}.`;
+  });
+  return listBlock('Callers of the changed workflows', items, 'From the index of the default branches of the repositories this app is installed on, and of their open pull requests.');
 }
 
 function short(sha: string): string {
