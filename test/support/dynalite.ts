@@ -20,7 +20,12 @@ export interface TestDynalite {
  */
 export async function startDynalite(): Promise<TestDynalite> {
   const server = await listenDynalite();
-  const client = new DynamoDBClient(dynamoClientConfig(localClientOptions(server.endpoint)));
+  // The product's fail-fast timeouts (1 s to connect) are for a real table; here dynalite shares
+  // the test's own process and CPU, so a loaded CI machine can take longer than that to accept.
+  const client = new DynamoDBClient({
+    ...dynamoClientConfig(localClientOptions(server.endpoint)),
+    requestHandler: { connectionTimeout: 15_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
+  });
   const tableName = `warden-test-${randomUUID()}`;
   try {
     await ensureTable(client, tableName);
