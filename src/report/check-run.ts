@@ -150,7 +150,8 @@ export const UNREAD_REASONS: Record<ResolutionErrorKind, string> = {
 export function renderCheckRun(input: CheckRunInput): CheckRunReport {
   const { graph, evaluation } = input;
   const rootTexts = graph.roots.flatMap((root) => graph.nodes.get(root)?.text ?? []);
-  const redactor = createRedactor({ graph, repository: input.repository, rootTexts });
+  const publicRepositories = [...(input.impact?.callers.values() ?? [])].flat().flatMap((record) => (record.caller.visibility === 'public' ? [record.caller.repo] : []));
+  const redactor = createRedactor({ graph, repository: input.repository, rootTexts, publicRepositories });
   const rendered = sortFindings(evaluation.findings.map((finding) => renderFinding(graph, redactor, finding)));
   const title = verdictTitle(evaluation);
   const summary = fitBlocks(

@@ -23,6 +23,8 @@ export interface RedactorInput {
   repository: RepoMetadata;
   /** The texts of the top-level files: names written there are shown by the PR already. */
   rootTexts: readonly string[];
+  /** Repositories known to be public from outside the graph (callers in the index, by their indexed visibility). */
+  publicRepositories?: readonly RepoId[];
 }
 
 export interface Redactor {
@@ -92,9 +94,11 @@ class PublicRedactor implements Redactor {
   private readonly known = new Map<string, RepoId>();
   private readonly namedInPr = new Map<string, boolean>();
   private readonly patterns = new Map<string, RegExp>();
+  private readonly publicRepositories: ReadonlySet<string>;
 
   constructor(input: RedactorInput) {
     this.graph = input.graph;
+    this.publicRepositories = new Set((input.publicRepositories ?? []).map(repoKey));
     this.repository = input.repository;
     this.rootTexts = input.rootTexts;
     this.collectNames();
@@ -103,7 +107,7 @@ class PublicRedactor implements Redactor {
 
   hidesContent(repo: RepoId): boolean {
     const key = repoKey(repo);
-    if (key === repoKey(this.repository.repo)) {
+    if (key === repoKey(this.repository.repo) || this.publicRepositories.has(key)) {
       return false;
     }
     const metadata = this.graph.repos.get(key);
