@@ -1,6 +1,8 @@
 // The app's long-lived parts, built once per process (server or Lambda instance) from the config.
 import { DynamoCacheStore, createDynamoClient } from './cache/dynamo.js';
 import type { CacheStore } from './cache/port.js';
+import { DynamoCallerIndex } from './callers/dynamo.js';
+import type { CallerIndex } from './callers/port.js';
 import type { WardenConfig } from './config.js';
 import type { Logger } from './log.js';
 import { DynamoStateStore, type StateStore } from './state/store.js';
@@ -10,6 +12,8 @@ export interface WardenServices {
   /** The durable cache; each evaluation puts its own memory layer in front. */
   cache: CacheStore;
   state: StateStore;
+  /** The reverse index of calls: who calls a workflow or action (the callee side of a change). */
+  callers: CallerIndex;
   now: () => Date;
   /** Stops what the services started (the embedded store). */
   close(): Promise<void>;
@@ -29,6 +33,7 @@ export async function createServices(config: WardenConfig, logger: Logger): Prom
     config,
     cache: new DynamoCacheStore({ client, tableName, logger }),
     state: new DynamoStateStore({ client, tableName, logger }),
+    callers: new DynamoCallerIndex({ client, tableName, logger }),
     now: () => new Date(),
     close: async () => {
       client.destroy();

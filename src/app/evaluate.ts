@@ -14,7 +14,10 @@ import { GitHubPolicyFiles } from '../source/policy-files.js';
 import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
+import type { Policy } from '../policy/types.js';
+import { callersPort, recordEvaluation } from './callers.js';
 import { PIN_ALL_ACTION } from './pin-all.js';
+import type { CheckOrigin } from './targets.js';
 import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy, type PolicyReview } from './policy-review.js';
 import { buildSuggestionReview, postSuggestionReview } from './review.js';
 import { touchedLines } from './diff.js';
@@ -28,6 +31,7 @@ import {
   workflowChanges,
   type ChangedFile,
   type WorkflowChanges,
+  type WorkflowFile,
 } from './workflows.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -46,6 +50,15 @@ export interface EvaluationTarget {
   mergeGroup?: { base: string; head: string; ref: string };
   /** Identifies the series of evaluations whose newest result must win, e.g. `octo-org/app#7`. */
   subject: string;
+  /** The branch the change merges into (a pull request's base, a merge group's target): callers on it are reached. */
+  baseRef?: string;
+  /** The branch the head is on, as the callers index records it. */
+  headRef?: string;
+  /**
+   * Present when a repository's default branch is evaluated again because a ref it calls moved: every workflow at
+   * the head is evaluated (there is no change to diff), and `cause` says what moved (absent on a re-run asked for).
+   */
+  drift?: { cause?: string };
 }
 
 export interface EvaluationEnvironment {
@@ -77,7 +90,7 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     head_sha: target.headSha,
     status: 'in_progress',
     started_at: started.toISOString(),
-    external_id: JSON.stringify(target.pull ? { pull: target.pull.number } : { mergeGroup: target.mergeGroup }),
+    external_id: JSON.stringify(checkOrigin(target)),
   });
   const checkRunId = created.data.id;
   // The check run shows at once; the work waits for a slot, and its timeout starts then.
@@ -107,6 +120,13 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   });
 }
 
+/** What a re-run of this check run evaluates again (see parseCheckOrigin). */
+function checkOrigin(target: EvaluationTarget): CheckOrigin {
+  if (target.pull) return { pull: target.pull.number };
+  if (target.mergeGroup) return { mergeGroup: target.mergeGroup };
+  return { branch: target.headRef ?? target.repository.defaultBranch ?? '' };
+}
+
 interface Outcome {
   report: CompletedReport;
   pinnable: boolean;
@@ -124,8 +144,9 @@ export type Analysis = { files: ChangedFile[] } & (
 
 /** Reads what changed, the policy in force and the call graph, and evaluates: no writes to GitHub. */
 export async function analyzeTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
-  const { octokit, log, services } = environment;
+  const { octokit } = environment;
   const repo = target.repository.repo;
+  if (target.drift) return analyzeDefaultBranch(environment, target);
   const files = target.pull
     ? await listPullRequestFiles(octokit, repo, target.pull.number)
     : await listComparedFiles(octokit, repo, target.baseSha, target.headSha);
@@ -137,25 +158,37 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   const listed = mergeChanges(workflowChanges(files), ...sameHead);
   if (listComplete && listed.changed.length === 0 && listed.removed.length === 0) return { kind: 'no-workflow-changes', files };
 
-  const [directory, effective] = await Promise.all([
-    readWorkflowDirectory(octokit, repo, target.headSha, reference),
-    loadEffectivePolicy({
-      source: new GitHubPolicyFiles({ octokit, logger: log }),
-      owner: repo.owner,
-      repository: target.repository,
-      baseCommit: target.baseSha,
-      orgPolicyRepo: services.config.orgPolicyRepo,
-      path: services.config.policyPath,
-    }),
-  ]);
+  const [directory, effective] = await Promise.all([readWorkflowDirectory(octokit, repo, target.headSha, reference), policyInForce(environment, target)]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
-  const roots = selectRoots(changes, directory.files);
+  return evaluateRoots(environment, target, selectRoots(changes, directory.files), { ...effective, policy: effective.policy }, files);
+}
+
+/** A default branch evaluated again after a ref it calls moved: all of its workflows, under its own policy. */
+async function analyzeDefaultBranch(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
+  const [directory, effective] = await Promise.all([readWorkflowDirectory(environment.octokit, target.repository.repo, target.headSha), policyInForce(environment, target)]);
+  if (!effective.policy) return { kind: 'invalid-policy', effective, files: [] };
+  return evaluateRoots(environment, target, directory.files, { ...effective, policy: effective.policy }, []);
+}
+
+function policyInForce(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<EffectivePolicy> {
+  const { octokit, log, services } = environment;
+  return loadEffectivePolicy({
+    source: new GitHubPolicyFiles({ octokit, logger: log }),
+    owner: target.repository.repo.owner,
+    repository: target.repository,
+    baseCommit: target.baseSha,
+    orgPolicyRepo: services.config.orgPolicyRepo,
+    path: services.config.policyPath,
+  });
+}
+
+async function evaluateRoots(environment: EvaluationEnvironment, target: EvaluationTarget, roots: WorkflowFile[], effective: EffectivePolicy & { policy: Policy }, files: ChangedFile[]): Promise<Analysis> {
+  const { octokit, log, services } = environment;
   if (roots.length === 0) return { kind: 'no-workflow-changes', files };
   if (roots.length > MAX_TOP_LEVEL_FILES) return { kind: 'too-many-workflows', count: roots.length, files };
-
   const run = await runEvaluation({
-    roots: roots.map((file) => ({ repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
+    roots: roots.map((file) => ({ repo: target.repository.repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
     repository: target.repository,
     policy: effective.policy,
     source: new GitHubSource({ octokit, host: services.config.host, logger: log }),
@@ -164,6 +197,8 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
     limits: services.config.limits,
     now: services.now(),
     logger: log,
+    // A default branch evaluated for drift changed nothing: it has no callers to break.
+    ...(!target.drift && { callers: callersPort(environment, target) }),
   });
   return { kind: 'evaluated', files, effective, run };
 }
@@ -222,20 +257,28 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
   // A superseded evaluation's result is dropped: the refs it saw and its suggestions (for an older head) are too.
   const latest = await current();
   const movedRefs = latest ? await trackResolvedRefs(services, target.subject, run) : [];
-  const report = renderCheckRun({
+  const rendered = renderCheckRun({
     graph: run.graph,
     evaluation: run.evaluation,
     repository: target.repository,
     policy: { description: describePolicy(effective) },
     movedRefs,
-    notes: effective.notes,
+    notes: [...effective.notes, ...run.notes],
+    ...(run.impact && { impact: run.impact }),
   });
+  const report = target.drift ? { ...rendered, summary: `${driftNote(target.drift.cause)}\n\n${rendered.summary}` } : rendered;
+  if (latest) await recordEvaluation(environment, target, run);
   if (target.pull && latest) await suggestFixes(environment, target, files, run);
   // Pin all commits only to this repository's top-level files: a pin inside a called workflow is not its to make.
   const pinnable =
     target.pull !== undefined && run.evaluation.findings.some(({ fix }) => (fix?.kind === 'replace-uses' || fix?.kind === 'replace-step-uses') && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
   return { report, pinnable };
+}
+
+function driftNote(cause: string | undefined): string {
+  if (cause === undefined) return '**Evaluated again on request:** every workflow of this branch at this commit.';
+  return `**Evaluated again because ${cause}.** This branch did not change: a ref its workflows call did, so what runs here changed with it.`;
 }
 
 function isPolicyRepository(services: WardenServices, target: EvaluationTarget): boolean {

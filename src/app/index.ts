@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import type { ApplicationFunction, Context, Probot } from 'probot';
 import { repoKey } from '../graph/types.js';
 import type { WardenServices } from '../services.js';
+import { afterRefMoved, backfillInstallation, indexRepositories } from './callers.js';
 import { evaluateTarget, type EvaluationEnvironment } from './evaluate.js';
 import { applyPins } from './pin-action.js';
 import { parseCheckOrigin, pullRequestTarget, repositoryMetadata, type CheckOrigin, type RepositoryPayload } from './targets.js';
@@ -72,6 +73,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
           baseSha: group.base_sha,
           subject: `${repoKey(repository.repo)}@${group.head_ref}`,
           mergeGroup: { base: group.base_sha, head: group.head_sha, ref: group.head_ref },
+          baseRef: group.base_ref.replace(/^refs\/heads\//, ''),
         });
       }),
     );
@@ -85,6 +87,12 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       }
       if (!origin) {
         context.log.warn({ headSha }, 're-run requested for a commit with no known pull request or merge group; nothing to evaluate');
+        return;
+      }
+      if ('branch' in origin) {
+        // A branch evaluated after a ref it calls moved: the same commit, all of its workflows again.
+        const { branch } = origin;
+        await evaluateTarget(environment(context), { repository: metadata, headSha, baseSha: headSha, subject: `${repoKey(metadata.repo)}@${branch}`, headRef: branch, baseRef: branch, drift: {} });
         return;
       }
       const { data: pull } = await context.octokit.rest.pulls.get({ owner: metadata.repo.owner, repo: metadata.repo.name, pull_number: origin.pull });
@@ -129,7 +137,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
     );
 
     // Cache invalidation: refs move on push/create/delete, repository metadata on repository events.
-    app.on(['push', 'create', 'delete'], async (context) => {
+    const invalidateRef = async (context: Context<'push' | 'create' | 'delete'>) => {
       const { payload } = context;
       const scope = cacheScope(services.config.host, payload);
       const owner = payload.repository.owner?.login;
@@ -141,7 +149,29 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       // A commit no ref reached may be reached now; one a ref reached may not be after a deletion or a force push.
       await services.cache.invalidate('unreachable', scope, key);
       if (context.name === 'delete' || ('forced' in payload && payload.forced)) await services.cache.invalidate('reachable', scope, key);
-    });
+    };
+    app.on(['create', 'delete'], invalidateRef);
+
+    // The callee side: a push to a default branch indexes what it calls; a moved tag or branch (GitHub sends `push`
+    // for a tag's creation, move and deletion too) re-evaluates the default branches of the callers that name it.
+    app.on(
+      'push',
+      once(async (context) => {
+        const { payload } = context;
+        // First forget the ref's cached commit, so the callers evaluated below resolve it where it is now.
+        await invalidateRef(context);
+        await afterRefMoved(
+          environment(context),
+          {
+            repository: repositoryMetadata({ ...payload.repository, owner: { login: payload.repository.owner?.login ?? '' } }),
+            ref: payload.ref,
+            refType: payload.ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+            ...(!payload.deleted && { after: payload.after }),
+          },
+          (target) => evaluateTarget(environment(context), target),
+        );
+      }),
+    );
 
     app.on('repository', async (context) => {
       const { payload } = context;
@@ -164,6 +194,20 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
     app.on(['installation', 'installation_repositories'], async (context) => {
       context.log.info({ action: context.payload.action, installation: context.payload.installation.id }, 'installation changed');
     });
+
+    // The callers index of a new installation is backfilled, bounded per run and resumable from its cursor; the
+    // repositories given to an existing one are indexed on their own.
+    app.on(
+      'installation.created',
+      once(async (context) => backfillInstallation(environment(context), services.now().getTime() + services.config.evaluationTimeoutMs)),
+    );
+    app.on(
+      'installation_repositories.added',
+      once(async (context) => {
+        const added = context.payload.repositories_added.map((repository) => repositoryMetadata({ name: repository.name, owner: { login: repository.full_name.split('/')[0] ?? '' }, private: repository.private }));
+        await indexRepositories(environment(context), added);
+      }),
+    );
   };
 }
 

@@ -29,7 +29,7 @@ export function repositoryMetadata(repository: RepositoryPayload): RepoMetadata 
 
 export function pullRequestTarget(
   metadata: RepoMetadata,
-  pull: { number: number; changed_files?: number; head: { sha: string; repo: { full_name: string } | null }; base: { sha: string } },
+  pull: { number: number; changed_files?: number; head: { sha: string; ref: string; repo: { full_name: string } | null }; base: { sha: string; ref: string } },
 ): EvaluationTarget {
   return {
     repository: metadata,
@@ -41,11 +41,16 @@ export function pullRequestTarget(
       ...(pull.changed_files !== undefined && { changedFiles: pull.changed_files }),
     },
     subject: `${repoKey(metadata.repo)}#${pull.number}`,
+    baseRef: pull.base.ref,
+    headRef: pull.head.ref,
   };
 }
 
-/** Where a check run came from, kept in its `external_id` so a re-run finds its pull request or merge group. */
-export type CheckOrigin = { pull: number } | { mergeGroup: { base: string; head: string; ref: string } };
+/**
+ * Where a check run came from, kept in its `external_id` so a re-run finds its pull request or merge group — or,
+ * for a default branch evaluated again after a ref it calls moved, the branch.
+ */
+export type CheckOrigin = { pull: number } | { mergeGroup: { base: string; head: string; ref: string } } | { branch: string };
 
 export function parseCheckOrigin(externalId: string | null | undefined): CheckOrigin | undefined {
   try {
@@ -56,6 +61,7 @@ export function parseCheckOrigin(externalId: string | null | undefined): CheckOr
       const { base, head, ref } = value.mergeGroup as Record<string, unknown>;
       if (typeof base === 'string' && typeof head === 'string' && typeof ref === 'string') return { mergeGroup: { base, head, ref } };
     }
+    if ('branch' in value && typeof value.branch === 'string' && value.branch !== '') return { branch: value.branch };
   } catch {
     // Not ours, or from an older version: the caller falls back to the event's pull requests.
   }

@@ -88,7 +88,7 @@ async function cacheKeys(): Promise<string[]> {
   const items = await h.table();
   return items
     .map((item) => `${String(item.pk)} ${String(item.sk)}`)
-    .filter((key) => !key.startsWith('delivery#') && !key.startsWith('subject#'))
+    .filter((key) => !/^(delivery|subject|callers|called-by|backfill)#/.test(key))
     .sort();
 }
 
@@ -125,7 +125,8 @@ describe('push, create, delete', () => {
     expect(await cacheKeys()).toEqual(
       without(`ref#${SCOPE}#other-org/lib main`, `tags#${SCOPE}#other-org/lib tags`, `unreachable#${SCOPE}#other-org/lib ${world.impostor}`),
     );
-    expect(h.gh.requests).toEqual([]);
+    // main is the default branch: its workflows are read once, for the callers index, after the cache was cleared.
+    expect(graphqlOperations()).toEqual(['WardenDefaultBranch other-org/lib']);
   });
 
   it('a forced push also forgets the commits a ref reached: history was rewritten', async () => {
@@ -193,15 +194,38 @@ describe('repository events', () => {
 
 describe('installation events', () => {
   it.each([
-    ['installation', 'created'],
     ['installation', 'deleted'],
     ['installation', 'suspend'],
     ['installation', 'new_permissions_accepted'],
-    ['installation_repositories', 'added'],
     ['installation_repositories', 'removed'],
   ] as const)('%s.%s: handled without error, no request, the cache untouched', async (event, action) => {
     await expect(h.receive(event, installationPayload(event, action))).resolves.toBeUndefined();
     expect(h.gh.requests).toEqual([]);
     expect(await cacheKeys()).toEqual(allKeys());
   });
+
+  it('installation.created: the installation’s repositories are listed for the callers index, the cache untouched', async () => {
+    h.gh.installation({ repositories: [] });
+    await expect(h.receive('installation', installationPayload('installation', 'created'))).resolves.toBeUndefined();
+    expect(h.gh.requests.map((entry) => `${entry.method} ${entry.path.split('?')[0] ?? ''}`)).toEqual(['GET /installation/repositories']);
+    expect(await cacheKeys()).toEqual(allKeys());
+  });
+
+  it('installation_repositories.added: each added repository’s default branch is read for the callers index, the cache untouched', async () => {
+    const payload = installationPayload('installation_repositories', 'added');
+    const added = (payload.repositories_added as { full_name: string }[]).map((repository) => `WardenDefaultBranch ${repository.full_name}`);
+    expect(added.length).toBeGreaterThan(0);
+    await expect(h.receive('installation_repositories', payload)).resolves.toBeUndefined();
+    expect(graphqlOperations()).toEqual(added);
+    expect(await cacheKeys()).toEqual(allKeys());
+  });
 });
+
+/** The GraphQL operations sent, each as `Name owner/name`. */
+function graphqlOperations(): string[] {
+  return h.gh.requests.map((entry) => {
+    if (entry.graphql === undefined) return `${entry.method} ${entry.path}`;
+    const name = /query (\w+)/.exec(entry.graphql.query)?.[1] ?? 'anonymous';
+    return `${name} ${String(entry.graphql.variables.owner)}/${String(entry.graphql.variables.name)}`;
+  });
+}

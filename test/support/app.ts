@@ -11,6 +11,7 @@ import { createDynamoClient, DynamoCacheStore } from '../../src/cache/dynamo.js'
 import { localClientOptions } from '../../src/cache/embedded.js';
 import { readConfig } from '../../src/config.js';
 import type { WardenServices } from '../../src/services.js';
+import { DynamoCallerIndex } from '../../src/callers/dynamo.js';
 import { DynamoStateStore } from '../../src/state/store.js';
 import { AppGitHub } from './app-github.js';
 import { startDynalite, type TestDynalite } from './dynalite.js';
@@ -77,6 +78,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<AppHar
     config,
     cache: new DynamoCacheStore({ client, tableName: db.tableName }),
     state: new DynamoStateStore({ client, tableName: db.tableName }),
+    callers: new DynamoCallerIndex({ client, tableName: db.tableName }),
     now: () => new Date(),
     close: async () => client.destroy(),
   };

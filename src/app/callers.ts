@@ -1,0 +1,164 @@
+// The callee side in the app: the reverse index kept from pushes to default branches, from every evaluation and
+// from an installation's backfill; the port the engine reads a change's callers through; and drift — when a tag or
+// branch that callers name moves, their default branches are evaluated again, so "main is now failing policy
+// because acme/shared@v1 moved" shows where people look.
+import { backfill, indexDefaultBranch } from '../callers/indexer.js';
+import { callerRecords } from '../callers/extract.js';
+import type { CallerRecord, RecordSource } from '../callers/port.js';
+import type { CallersPort } from '../engine/impact.js';
+import type { EvaluationRun } from '../engine/run.js';
+import { repoFullName, repoKey, type RepoId, type RepoMetadata } from '../graph/types.js';
+import { loadEffectivePolicy } from '../policy/load.js';
+import { readDefaultBranch } from '../source/default-branch.js';
+import { GitHubPolicyFiles } from '../source/policy-files.js';
+import type { EvaluationEnvironment, EvaluationTarget } from './evaluate.js';
+import { repositoryMetadata } from './targets.js';
+import { readWorkflowDirectory } from './workflows.js';
+
+/** Per request to GitHub made for the index (a default branch's workflows). */
+const READ_TIMEOUT_MS = 10_000;
+/** Callers' default branches evaluated again at most per moved ref: the rest are named in the log. */
+export const MAX_DRIFT_CALLERS = 20;
+/** Repositories a backfill run indexes at most; a later run goes on from its cursor. */
+export const BACKFILL_REPOSITORIES_PER_RUN = 200;
+
+function readerOf(environment: EvaluationEnvironment) {
+  const { octokit, services } = environment;
+  return (repo: RepoId) => readDefaultBranch(octokit, repo, { policyPath: services.config.policyPath, timeoutMs: READ_TIMEOUT_MS });
+}
+
+/** How an evaluation reads the callers of what it changes: the index, the base version of the files, each caller's policy. */
+export function callersPort(environment: EvaluationEnvironment, target: EvaluationTarget): CallersPort {
+  const { octokit, services, log } = environment;
+  const repo = target.repository.repo;
+  return {
+    index: services.callers,
+    scope: environment.cacheScope,
+    ...(target.baseRef !== undefined && { branch: target.baseRef }),
+    readBase: async (paths) => {
+      const directory = await readWorkflowDirectory(octokit, repo, target.baseSha);
+      const wanted = new Set(paths);
+      return new Map(directory.files.flatMap((file) => (wanted.has(file.path) && file.text !== undefined ? [[file.path, file.text] as const] : [])));
+    },
+    policyOf: async (record: CallerRecord) => {
+      const repository: RepoMetadata = { repo: record.caller.repo, visibility: record.caller.visibility, archived: false };
+      const effective = await loadEffectivePolicy({
+        source: new GitHubPolicyFiles({ octokit, logger: log }),
+        owner: record.caller.repo.owner,
+        repository,
+        // The caller's policy as its default branch had it when indexed: the trusted side, never a head.
+        baseCommit: record.caller.commit,
+        orgPolicyRepo: services.config.orgPolicyRepo,
+        path: services.config.policyPath,
+      });
+      return effective.policy;
+    },
+  };
+}
+
+/** After an evaluation: what its top-level files call, as the index's records of that pull request or default branch. */
+export async function recordEvaluation(environment: EvaluationEnvironment, target: EvaluationTarget, run: EvaluationRun): Promise<void> {
+  const source: RecordSource | undefined = target.pull ? `pull/${target.pull.number}` : target.drift ? 'default-branch' : undefined;
+  // A merge group's head is about to be the branch: its push indexes it.
+  if (source === undefined) return;
+  const workflows = run.graph.roots.flatMap((key) => run.graph.nodes.get(key)?.workflow ?? []);
+  const records = callerRecords({
+    repo: target.repository.repo,
+    visibility: target.repository.visibility,
+    commit: target.headSha,
+    ...(target.headRef !== undefined && { branch: target.headRef }),
+    source,
+    workflows,
+  });
+  try {
+    await environment.services.callers.replace(environment.cacheScope, target.repository.repo, source, records);
+  } catch (error) {
+    // The index serves later evaluations; this one's verdict does not depend on it.
+    environment.log.warn({ err: error, subject: target.subject }, 'the callers index could not be written');
+  }
+}
+
+export interface PushedRef {
+  repository: RepoMetadata;
+  /** `refs/heads/main`, `refs/tags/v1`, or a bare name (create and delete events). */
+  ref: string;
+  refType: 'branch' | 'tag';
+  /** The commit the ref points to now; absent when it was deleted. */
+  after?: string;
+}
+
+/**
+ * A ref moved in a repository: its default branch is indexed again when that is what moved, and the callers that
+ * name the ref (on their default branches) are evaluated again at their heads. Bounded per event; never throws.
+ */
+export async function afterRefMoved(environment: EvaluationEnvironment, pushed: PushedRef, evaluate: (target: EvaluationTarget) => Promise<void>): Promise<void> {
+  const { services, log } = environment;
+  const name = pushed.ref.replace(/^refs\/(heads|tags)\//, '');
+  try {
+    if (pushed.refType === 'branch' && pushed.after !== undefined && name === pushed.repository.defaultBranch) {
+      const outcome = await indexDefaultBranch({ index: services.callers, scope: environment.cacheScope, read: readerOf(environment), logger: log }, pushed.repository);
+      log.info({ repository: repoFullName(pushed.repository.repo), ...outcome }, 'default branch indexed');
+    }
+    const callers = await services.callers.callersOfRepository(environment.cacheScope, pushed.repository.repo);
+    const drifted = driftedCallers(callers, pushed.repository.repo, name);
+    if (drifted.length > MAX_DRIFT_CALLERS) log.warn({ ref: name, callers: drifted.length, evaluated: MAX_DRIFT_CALLERS }, 'more callers drifted than are evaluated per event');
+    for (const caller of drifted.slice(0, MAX_DRIFT_CALLERS)) {
+      const snapshot = await readerOf(environment)(caller.repo);
+      if ('error' in snapshot || snapshot.commit === undefined) continue;
+      await evaluate({
+        repository: caller,
+        headSha: snapshot.commit,
+        baseSha: snapshot.commit,
+        subject: `${repoKey(caller.repo)}@${snapshot.branch ?? 'default'}`,
+        ...(snapshot.branch !== undefined && { headRef: snapshot.branch, baseRef: snapshot.branch }),
+        drift: { cause: `${repoFullName(pushed.repository.repo)}@${name} moved${pushed.after === undefined ? ' (deleted)' : ` to ${pushed.after.slice(0, 7)}`}` },
+      });
+    }
+  } catch (error) {
+    log.warn({ err: error, ref: name }, 'callers of a moved ref could not be looked at');
+  }
+}
+
+/** The repositories whose default branch names `ref` of `callee` (by tag or branch, never a SHA), each once. */
+export function driftedCallers(records: CallerRecord[], callee: RepoId, ref: string): RepoMetadata[] {
+  const repositories = new Map<string, RepoMetadata>();
+  for (const record of records) {
+    if (record.caller.source !== 'default-branch' || record.refKind !== 'named' || record.ref !== ref || repoKey(record.caller.repo) === repoKey(callee)) continue;
+    repositories.set(repoKey(record.caller.repo), { repo: record.caller.repo, visibility: record.caller.visibility, archived: false });
+  }
+  return [...repositories.values()];
+}
+
+/** Indexes each of these repositories' default branches (repositories given to an installation), bounded per run. */
+export async function indexRepositories(environment: EvaluationEnvironment, repositories: RepoMetadata[]): Promise<void> {
+  const { services, log } = environment;
+  const deps = { index: services.callers, scope: environment.cacheScope, read: readerOf(environment), logger: log };
+  if (repositories.length > BACKFILL_REPOSITORIES_PER_RUN) log.warn({ added: repositories.length, indexed: BACKFILL_REPOSITORIES_PER_RUN }, 'more repositories added than are indexed per event; the rest are indexed at their next push');
+  for (const repository of repositories.slice(0, BACKFILL_REPOSITORIES_PER_RUN)) {
+    try {
+      const outcome = await indexDefaultBranch(deps, repository);
+      if ('error' in outcome) log.warn({ repository: repoFullName(repository.repo), reason: outcome.error }, 'a repository could not be indexed');
+      else log.info({ repository: repoFullName(repository.repo), ...outcome }, 'default branch indexed');
+    } catch (error) {
+      log.warn({ err: error, repository: repoFullName(repository.repo) }, 'a repository could not be indexed');
+    }
+  }
+}
+
+/** Indexes the installation's repositories from where its cursor left off, within this run's share of the time. */
+export async function backfillInstallation(environment: EvaluationEnvironment, deadline: number): Promise<void> {
+  const { octokit, services, log } = environment;
+  try {
+    await backfill({
+      index: services.callers,
+      scope: environment.cacheScope,
+      read: readerOf(environment),
+      logger: log,
+      list: async () => (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })).map(repositoryMetadata),
+      maxRepositories: BACKFILL_REPOSITORIES_PER_RUN,
+      deadline,
+    });
+  } catch (error) {
+    log.warn({ err: error }, 'the backfill of the callers index stopped; the next run goes on from its cursor');
+  }
+}
