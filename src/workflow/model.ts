@@ -21,6 +21,7 @@ export type DiagnosticCode =
   | 'yaml-syntax'
   | 'duplicate-key'
   | 'alias-limit'
+  | 'merge-key'
   | 'too-large'
   | 'binary'
   | 'not-a-mapping'

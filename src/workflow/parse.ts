@@ -177,6 +177,8 @@ class WorkflowReader {
    * yaml's parseDocument, driven token by token so that hostile input stops early: nesting before
    * yaml recurses into it, a flood of syntax errors before each costs an exception object.
    * Duplicate keys are checked by DocumentCheck: yaml compares every key with every other.
+   * The core schema whatever `%YAML` directive the file declares: yaml's 1.1 schema merges `<<` keys
+   * even with `merge: false`, and GitHub does not merge them (DocumentCheck reports each one).
    */
   private compose(): Document.Parsed | undefined {
     let stoppedAt: { offset: number; message: string } | undefined;
@@ -202,7 +204,7 @@ class WorkflowReader {
       yield* parser.end();
     }
     let doc: Document.Parsed | undefined;
-    for (const composed of new Composer({ uniqueKeys: false }).compose(tokens(), true, text.length)) {
+    for (const composed of new Composer({ uniqueKeys: false, merge: false, schema: 'core' }).compose(tokens(), true, text.length)) {
       if (doc === undefined) {
         doc = composed;
         continue;
@@ -884,6 +886,7 @@ class DocumentCheck {
       const keys = new Set<string>();
       for (const pair of node.items) {
         count += this.walkPair(pair);
+        this.checkMergeKey(pair.key);
         this.checkUnique(pair.key, keys);
       }
     }
@@ -895,6 +898,19 @@ class DocumentCheck {
 
   private walkPair(pair: Pair<ParsedNode, ParsedNode | null>): number {
     return this.walk(pair.key) + (pair.value === null ? 0 : this.walk(pair.value));
+  }
+
+  /**
+   * A plain `<<` key (or one tagged `!!merge`) is a YAML 1.1 merge key. GitHub supports anchors and aliases but
+   * not merge keys, so it rejects the file; this parser never merges them, so what it reads is not what a
+   * merging reader would run either way.
+   */
+  private checkMergeKey(keyNode: ParsedNode): void {
+    const isMergeKey = isScalar(keyNode) && ((keyNode.source === '<<' && keyNode.type === 'PLAIN') || keyNode.tag === 'tag:yaml.org,2002:merge');
+    if (isMergeKey) {
+      const message = 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).';
+      this.reader.report('merge-key', message, this.reader.range(keyNode));
+    }
   }
 
   private checkUnique(keyNode: ParsedNode, keys: Set<string>): void {

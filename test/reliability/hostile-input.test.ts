@@ -271,6 +271,23 @@ describe('hostile files a workflow calls', () => {
 // ---- Hostile top-level files ----------------------------------------------------------------------------
 
 describe('hostile top-level files', () => {
+  for (const directive of ['', '%YAML 1.1\n---\n']) {
+    it(`a YAML merge key ${directive === '' ? 'without a directive' : 'under %YAML 1.1'}: an error at the << line, and the anchored uses is never merged`, async () => {
+      const text = `${directive}on: pull_request\nx-shared: &e\n  uses: evil/tools/.github/workflows/x.yml@v1\njobs:\n  call:\n    <<: *e\n`;
+      const run = await pipeline(worldOf({ [CI]: text }));
+      const line = directive === '' ? 6 : 8;
+      for (const name of PRESETS) {
+        expect(marks(run.outcomes.get(name))).toEqual([`contract ${line}:5`]);
+        expect(run.outcomes.get(name)?.evaluation.conclusion).toBe('failure');
+      }
+      expect(messages(run.outcomes.get('recommended'), 'contract')).toEqual([
+        'GitHub cannot run this workflow as written: YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).',
+      ]);
+      expect(diagnosticsOf(run.graph, CI)).toEqual([`merge-key ${line}:5`]);
+      expect(run.graph.edges).toEqual([]);
+    });
+  }
+
   it('uses as an expression, empty or blank: a contract finding at each line', async () => {
     const run = await pipeline(worldOf({ [CI]: fixture('uses-wrong-types.yml') }));
     for (const name of PRESETS) {

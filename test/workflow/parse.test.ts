@@ -489,6 +489,28 @@ describe('parseWorkflow: permissions', () => {
 });
 
 describe('parseWorkflow: diagnostics', () => {
+  it.each([
+    ['without a directive', [], 6],
+    ['under %YAML 1.1, whose schema would merge it', ['%YAML 1.1', '---'], 8],
+  ])('reports a YAML merge key %s at the << key and never merges it', (_name, directive, line) => {
+    const workflow = parse(...directive, 'on: push', 'x: &e', '  uses: evil/tools/.github/workflows/x.yml@v1', 'jobs:', '  call:', '    <<: *e', '  off:', '    runs-on: off');
+    expect(workflow.diagnostics).toEqual([
+      {
+        code: 'merge-key',
+        message: 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).',
+        range: r(line, 5, line, 7),
+      },
+    ]);
+    expect(job(workflow, 'call').uses).toBeUndefined();
+    expect(job(workflow, 'call').keys.map((key) => key.value)).toEqual(['<<']);
+    // The core schema whatever the directive: `off` stays a string, as GitHub reads it.
+    expect(workflow.jobs.map((each) => each.id)).toEqual(['call', 'off']);
+  });
+
+  it('a quoted "<<" is an ordinary key, not a merge key', () => {
+    expect(codes(parse('on: push', 'jobs:', '  a:', '    "<<": 1', '    runs-on: x'))).toEqual([]);
+  });
+
   it('reports YAML syntax errors at their position and keeps the jobs that still parse', () => {
     const workflow = parse(
       'on: push',
