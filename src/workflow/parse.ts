@@ -625,6 +625,11 @@ class WorkflowReader {
     for (const { key, keyNode: fieldKey, value } of this.entries(map)) {
       this.readJobField(job, key, fieldKey, value);
     }
+    // GitHub's schema: a job either runs on a runner or calls a workflow. Both at once is the `contract` rule's
+    // "keyword not allowed beside uses".
+    if (!job.keys.some(({ value }) => value === 'runs-on' || value === 'uses')) {
+      this.invalidValue(keyNode, `Required property is missing: runs-on. Job "${id}" needs runs-on (a runner for its steps) or uses (a reusable workflow to call).`);
+    }
     return job;
   }
 

@@ -277,13 +277,15 @@ describe('hostile top-level files', () => {
       const run = await pipeline(worldOf({ [CI]: text }));
       const line = directive === '' ? 6 : 8;
       for (const name of PRESETS) {
-        expect(marks(run.outcomes.get(name))).toEqual([`contract ${line}:5`]);
+        // The `<<` line, and the job left with neither runs-on nor uses once nothing is merged.
+        expect(marks(run.outcomes.get(name))).toEqual([`contract ${line - 1}:3`, `contract ${line}:5`]);
         expect(run.outcomes.get(name)?.evaluation.conclusion).toBe('failure');
       }
       expect(messages(run.outcomes.get('recommended'), 'contract')).toEqual([
         'GitHub cannot run this workflow as written: YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).',
+        'GitHub cannot run this workflow as written: Required property is missing: runs-on. Job "call" needs runs-on (a runner for its steps) or uses (a reusable workflow to call).',
       ]);
-      expect(diagnosticsOf(run.graph, CI)).toEqual([`merge-key ${line}:5`]);
+      expect(diagnosticsOf(run.graph, CI)).toEqual([`merge-key ${line}:5`, `invalid-value ${line - 1}:3`]);
       expect(run.graph.edges).toEqual([]);
     });
   }

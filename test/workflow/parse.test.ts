@@ -500,11 +500,31 @@ describe('parseWorkflow: diagnostics', () => {
         message: 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).',
         range: r(line, 5, line, 7),
       },
+      // Nothing merged: the job is left with neither runs-on nor uses, as GitHub would read it.
+      {
+        code: 'invalid-value',
+        message: 'Required property is missing: runs-on. Job "call" needs runs-on (a runner for its steps) or uses (a reusable workflow to call).',
+        range: r(line - 1, 3, line - 1, 7),
+      },
     ]);
     expect(job(workflow, 'call').uses).toBeUndefined();
     expect(job(workflow, 'call').keys.map((key) => key.value)).toEqual(['<<']);
     // The core schema whatever the directive: `off` stays a string, as GitHub reads it.
     expect(workflow.jobs.map((each) => each.id)).toEqual(['call', 'off']);
+  });
+
+  it('a job with neither runs-on nor uses: GitHub\'s "Required property is missing" at the job id', () => {
+    expect(parse('on: push', 'jobs:', '  build:', '    steps:', '      - run: make').diagnostics).toEqual([
+      {
+        code: 'invalid-value',
+        message: 'Required property is missing: runs-on. Job "build" needs runs-on (a runner for its steps) or uses (a reusable workflow to call).',
+        range: r(3, 3, 3, 8),
+      },
+    ]);
+  });
+
+  it('a step whose whole env is one expression is read without a diagnostic (GitHub runs it)', () => {
+    expect(parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    steps:', '      - run: make', '        env: ${{ fromJSON(inputs.env) }}').diagnostics).toEqual([]);
   });
 
   it('a quoted "<<" is an ordinary key, not a merge key', () => {
@@ -698,7 +718,7 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports steps that are not mappings and keeps the position of the others', () => {
-    const workflow = parse('jobs:', '  a:', '    steps:', '      - run', '      -', '      - uses: [x]', '      - uses: a/b@v1 # v1.0.0');
+    const workflow = parse('jobs:', '  a:', '    steps:', '      - run', '      -', '      - uses: [x]', '      - uses: a/b@v1 # v1.0.0', '    runs-on: x');
     expect(workflow.diagnostics).toEqual([
       { code: 'not-a-mapping', message: 'Step 1 must be a mapping (uses or run, …).', range: r(4, 9, 4, 12) },
       { code: 'not-a-mapping', message: 'Step 2 must be a mapping (uses or run, …).', range: r(5, 8, 5, 8) },
