@@ -1,7 +1,7 @@
 // The callee side through the whole app: a push to a default branch indexes its calls; a pull request to a shared
 // workflow sees the callers it would break; a tag that callers name moving gets their default branches evaluated
 // again, with a check run on each head that says why.
-import { createPull, expectSettled, pullRequestPayload, pushPayload, startHarness, type AppHarness } from '../support/app.js';
+import { CALLABLE, createPull, expectSettled, pullRequestPayload, pushPayload, startHarness, type AppHarness } from '../support/app.js';
 
 const SHARED = 'octo-org/shared';
 const WEB = 'octo-org/web';
@@ -9,7 +9,6 @@ const DEPLOY = '.github/workflows/deploy.yml';
 const CI = '.github/workflows/ci.yml';
 const ZERO = '0'.repeat(40);
 
-const CALLABLE = 'on: workflow_call\njobs:\n  run:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n';
 const NEEDS_TARGET = 'on:\n  workflow_call:\n    inputs:\n      target:\n        type: string\n        required: true\njobs:\n  run:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n';
 
 let h: AppHarness;
