@@ -1,29 +1,165 @@
-// The Octokit the app runs with: Probot's, with the pace of GitHub requests set for a read-heavy app.
+// The Octokit the app runs with: Probot's, spending GitHub's real limits instead of a fixed pace.
+//
+// GitHub's rules for an integration (REST "Best practices", "Rate limits"): no more than 100 concurrent requests,
+// content-creating requests at least a second apart, and points per minute and per hour, announced in
+// `x-ratelimit-*` headers and enforced with 403/429 answers carrying `retry-after`. Reads are not paced.
+// - Octokit's throttling plugin (which Probot loads) keeps the concurrency per installation (10 at once, its
+//   default) and turns 403/429 limit answers into waits; the handlers below retry them when the wait is short.
+// - The plugin would also queue every GraphQL query with the writes, a second apart: an evaluation is mostly
+//   GraphQL reads (one per call-graph level), so that pace — not GitHub — would bound it. Its write group is given
+//   no spacing here, and the real writes (REST POST/PATCH/PUT/DELETE) are spaced a second apart by this module.
+// - The installation's remaining budget is read from every answer's `x-ratelimit-remaining`: when it runs out
+//   before a near reset, requests wait for it (queueing) instead of failing; `rateBudgets` tells the work queue
+//   when an installation should take no new work until a later reset.
 import Bottleneck from 'bottleneck';
+import type { Octokit } from '@octokit/core';
 import { ProbotOctokit } from 'probot';
 
-/**
- * Octokit's throttling plugin queues every GraphQL request with the writes, one per second per installation:
- * GitHub's advice for content-creating requests. An evaluation is mostly GraphQL queries (a call-graph level
- * each), so at that pace one installation evaluates about eight pull requests a minute and a burst times
- * out. Queries cost GraphQL points, not content creation (GitHub allows 2,000 points a minute), so the queue
- * runs at three requests a second: still one at a time per installation, and with the few writes an
- * evaluation makes (create, complete, review) under GitHub's 80 content-creating requests a minute.
- */
-const REQUESTS_PER_SECOND = 3;
+type OctokitOptions = NonNullable<ConstructorParameters<typeof ProbotOctokit>[0]>;
 
-const writes = new Bottleneck.Group({ id: 'warden-write', maxConcurrent: 1, minTime: Math.ceil(1000 / REQUESTS_PER_SECOND) });
+/** What the throttling plugin hands its limit handlers. */
+interface LimitedRequest {
+  method: string;
+  url: string;
+  request: { retryCount: number };
+}
+
+export interface PaceOptions {
+  /** Spacing of content-creating requests per installation; GitHub asks for at least a second (timers drift a few ms). */
+  writeSpacingMs?: number;
+  /** The longest `retry-after` the app waits within an evaluation before it gives up (and says so). */
+  maxRetryWaitSeconds?: number;
+  /** How long one second of `retry-after` lasts; 1000, shortened by tests. */
+  secondMs?: number;
+  /** Retries of one request after limit answers. */
+  maxRetries?: number;
+}
+
+/** Remaining requests (or GraphQL points) an installation may spend before its window resets. */
+export interface RateBudget {
+  resource: string;
+  remaining: number;
+  limit: number;
+  /** Epoch ms of the reset. */
+  resetAt: number;
+}
+
+/** The budget GitHub last announced, per installation and resource (core, graphql, search). */
+const budgets = new Map<string, RateBudget>();
+
+/** What GitHub last said this installation may still spend, per resource. */
+export function rateBudgets(installation: string): RateBudget[] {
+  return [...budgets.entries()].filter(([key]) => key.startsWith(`${installation}:`)).map(([, budget]) => budget);
+}
+
+/** Requests below this many remaining wait for the reset: the writes that complete checks must still fit. */
+const BUDGET_RESERVE = 10;
 
 /** The installation a client acts for, when it acts for one (Probot builds one client per installation). */
-function installationOf(options: ConstructorParameters<typeof ProbotOctokit>[0]): string | undefined {
-  const auth: unknown = options?.auth;
+function installationOf(options: OctokitOptions): string | undefined {
+  const auth: unknown = options.auth;
   const id = typeof auth === 'object' && auth !== null && 'installationId' in auth ? auth.installationId : undefined;
   return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined;
 }
 
-/** Each installation has its own queue (keyed by `throttle.id`), so one busy organization never slows another. */
-export const WardenOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => {
-  if (!options.throttle || options.throttle.enabled === false) return options;
-  const installation = installationOf(options);
-  return { ...options, throttle: { ...options.throttle, write: writes, ...(installation !== undefined && { id: `installation-${installation}` }) } };
-});
+function pathOf(url: string): string {
+  return new URL(url, 'https://api.github.invalid').pathname;
+}
+
+/** The rate-limit resource a request spends (GitHub's `x-ratelimit-resource`). */
+function resourceOf(method: string, path: string): string {
+  if (path.endsWith('/graphql')) return 'graphql';
+  if (method === 'GET' && path.includes('/search/')) return 'search';
+  return 'core';
+}
+
+/** A content-creating request: a REST write other than the app's own token exchange. */
+function isWrite(method: string, path: string): boolean {
+  if (method === 'GET' || method === 'HEAD' || path.endsWith('/graphql')) return false;
+  return !/\/app\/installations\/[^/]+\/access_tokens$/.test(path);
+}
+
+function header(headers: Record<string, unknown> | undefined, name: string): number | undefined {
+  const value = headers?.[name];
+  const number = typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
+  return Number.isFinite(number) ? number : undefined;
+}
+
+function remember(installation: string, fallbackResource: string, headers: Record<string, unknown> | undefined): void {
+  const remaining = header(headers, 'x-ratelimit-remaining');
+  const reset = header(headers, 'x-ratelimit-reset');
+  if (remaining === undefined || reset === undefined) return;
+  const named = headers?.['x-ratelimit-resource'];
+  const resource = typeof named === 'string' ? named : fallbackResource;
+  budgets.set(`${installation}:${resource}`, { resource, remaining, limit: header(headers, 'x-ratelimit-limit') ?? remaining, resetAt: reset * 1000 });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The pace as an Octokit plugin, outside the throttling plugin's own wrapper: it spaces writes and waits for a
+ * reset when the budget is spent, and records the budget from every answer (errors included).
+ */
+function pacePlugin(pace: Required<PaceOptions>, writes: Bottleneck.Group) {
+  return (octokit: Octokit, options: OctokitOptions) => {
+    const installation = installationOf(options);
+    if (installation === undefined || options.throttle?.enabled === false) return;
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+      const method = requestOptions.method.toUpperCase();
+      const path = pathOf(requestOptions.url);
+      const resource = resourceOf(method, path);
+      const budget = budgets.get(`${installation}:${resource}`);
+      const wait = budget && budget.remaining <= BUDGET_RESERVE ? budget.resetAt - Date.now() : 0;
+      // A reset further away than an evaluation may wait is left to the work queue (which defers the work) or to
+      // GitHub's answer (which the check reports); a near one is simply waited for.
+      if (wait > 0 && wait <= pace.maxRetryWaitSeconds * 1000) {
+        octokit.log.warn(`GitHub ${resource} rate limit of installation ${installation} nearly spent (${budget?.remaining ?? 0} left): waiting ${wait} ms for its reset`);
+        await sleep(wait);
+        budgets.delete(`${installation}:${resource}`);
+      }
+      if (isWrite(method, path)) await writes.key(installation).schedule(() => Promise.resolve());
+      try {
+        const response = await request(requestOptions);
+        remember(installation, resource, response.headers);
+        return response;
+      } catch (error) {
+        const response = typeof error === 'object' && error !== null && 'response' in error ? (error as { response?: { headers?: Record<string, unknown> } }).response : undefined;
+        remember(installation, resource, response?.headers);
+        throw error;
+      }
+    });
+  };
+}
+
+/** ProbotOctokit with the pace above. */
+export function createWardenOctokit(options: PaceOptions = {}) {
+  const pace: Required<PaceOptions> = { writeSpacingMs: 1050, maxRetryWaitSeconds: 20, secondMs: 1000, maxRetries: 3, ...options };
+  const writes = new Bottleneck.Group({ id: 'warden-write', maxConcurrent: 1, minTime: pace.writeSpacingMs });
+  // The plugin's own write queue, kept for its bookkeeping but with no spacing: this module spaces the writes.
+  const unpaced = new Bottleneck.Group({ id: 'warden-unpaced', maxConcurrent: null, minTime: 0 });
+  const retryShortWaits = (retryAfter: number, request: LimitedRequest) => retryAfter <= pace.maxRetryWaitSeconds && request.request.retryCount < pace.maxRetries;
+  return ProbotOctokit.plugin(pacePlugin(pace, writes)).defaults((given: OctokitOptions = {}) => {
+    if (!given.throttle || given.throttle.enabled === false) return given;
+    const installation = installationOf(given);
+    const log = (given as { log?: { warn(message: string): void } }).log;
+    const handler = (kind: string) => (retryAfter: number, request: LimitedRequest) => {
+      const retry = retryShortWaits(retryAfter, request);
+      log?.warn(`${kind} for ${request.method} ${request.url}: ${retry ? `retrying in ${retryAfter} s` : `not retried (asked to wait ${retryAfter} s)`}`);
+      return retry;
+    };
+    return {
+      ...given,
+      throttle: {
+        ...given.throttle,
+        write: unpaced,
+        retryAfterBaseValue: pace.secondMs,
+        onRateLimit: handler('GitHub rate limit'),
+        onSecondaryRateLimit: handler('GitHub secondary rate limit'),
+        ...(installation !== undefined && { id: `installation-${installation}` }),
+      },
+    };
+  });
+}
+
+/** Each installation has its own queues (keyed by `throttle.id`), so one busy organization never slows another. */
+export const WardenOctokit = createWardenOctokit();

@@ -233,14 +233,30 @@ describe('with Octokit’s retry and throttling plugins on, as Probot builds the
     expect(outcomes(PULL_FILES)).toEqual([429, 200]);
   });
 
-  it('a 403 secondary rate limit (retry-after: 60) is not retried by Probot: failed, saying GitHub rate-limited the app', async () => {
+  it('a 403 secondary rate limit asking for a short wait (retry-after: 2) is waited out and retried: the real verdict', async () => {
+    const pull = pinnedPull();
+    h.gh.inject(PULL_FILES, FakeGitHub.secondaryRateLimit(2));
+    await receiveWith(probot, 'pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    expect(onlyRun()).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: PASSED } });
+    expect(outcomes(PULL_FILES)).toEqual([403, 200]);
+  });
+
+  it('a 403 secondary rate limit on the first GraphQL read (retry-after: 5) is retried: the real verdict', async () => {
+    const pull = pinnedPull();
+    h.gh.inject('POST /graphql', FakeGitHub.secondaryRateLimit(5));
+    await receiveWith(probot, 'pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    expect(onlyRun()).toMatchObject({ conclusion: 'success', output: { title: PASSED } });
+    expect(graphqlOutcomes('WardenWorkflows')).toEqual([403, 200]);
+  });
+
+  it('a 403 secondary rate limit (retry-after: 60) is longer than an evaluation may wait: not retried, failed, saying GitHub rate-limited the app', async () => {
     const pull = pinnedPull();
     h.gh.inject(PULL_FILES, FakeGitHub.secondaryRateLimit(60));
     await receiveWith(probot, 'pull_request', pullRequestPayload(h.gh, 'opened', pull));
     const run = onlyRun();
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'Not evaluated: GitHub rate-limited the app (it answered 403).' } });
     expect(run.output.summary).toContain('GitHub asked the app to wait 60 seconds before calling it again. Nothing was approved. Re-run the check after that.');
-    // Probot's own handler logs secondary limits and does not retry: one request, no hammering.
+    // More than the app's 20 s an evaluation may wait: one request, no hammering, and the check says when to re-run.
     expect(outcomes(PULL_FILES)).toEqual([403]);
   });
 

@@ -4,10 +4,10 @@
 // every line Probot and the app log, captured at trace level through pino — the logger Probot itself uses.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import Bottleneck from 'bottleneck';
 import { pino, type Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { createWardenApp } from '../../src/app/index.js';
+import { createWardenOctokit } from '../../src/octokit.js';
 import type { WardenServices } from '../../src/services.js';
 import type { FakeGitHub } from './fake-github.js';
 
@@ -65,23 +65,13 @@ export function serveTokenExchange(gh: FakeGitHub): TokenExchange {
 }
 
 /**
- * ProbotOctokit with retry and throttling on, as Probot configures them (its own rate-limit handlers stay), with
- * every wait a thousand times shorter: a `retry-after: 2` waits 2 ms, the retry plugin's 1 s, 4 s, 9 s backoff
- * waits 1, 4, 9 ms, and the one-second spacing of writes and GraphQL requests is 1 ms. Bottleneck is the limiter
- * the throttling plugin itself uses; its groups are replaced only to shorten that spacing.
+ * The app's own Octokit (src/octokit.ts: Probot's retry and throttling plugins, the app's limit handlers and write
+ * spacing) with every wait a thousand times shorter: a `retry-after: 2` waits 2 ms, the retry plugin's 1 s, 4 s,
+ * 9 s backoff waits 1, 4, 9 ms, and the one-second spacing of writes is 1 ms.
  */
-export const ShortWaitOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
+export const ShortWaitOctokit = createWardenOctokit({ writeSpacingMs: 1, secondMs: 1 }).defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
   ...options,
   retry: { ...options.retry, enabled: true, retryAfterBaseValue: 1 },
-  throttle: {
-    onRateLimit: () => true,
-    onSecondaryRateLimit: () => true,
-    ...options.throttle,
-    enabled: true,
-    retryAfterBaseValue: 1,
-    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 1 }),
-    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 1 }),
-  },
 }));
 
 export interface ProductionProbotOptions {

@@ -1,0 +1,72 @@
+// The app's Octokit (src/octokit.ts) against nock: GraphQL reads are not paced, REST writes are spaced per
+// installation, and a spent budget announced in `x-ratelimit-*` headers makes the next request wait for the reset.
+import nock from 'nock';
+import { createWardenOctokit, rateBudgets } from '../src/octokit.js';
+
+const API = 'https://api.github.com';
+
+/** An installation's client as Probot builds one (`auth.installationId`), with a token that needs no exchange. */
+function client(Octokit: ReturnType<typeof createWardenOctokit>, installationId: number) {
+  const authStrategy = () => Object.assign(async () => ({ type: 'token', token: 'ghs_test' }), { hook: (request: (route: string, parameters?: object) => Promise<unknown>, route: string, parameters?: object) => request(route, parameters) });
+  const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  return new Octokit({ auth: { installationId }, authStrategy, log, throttle: { enabled: true, onRateLimit: () => false, onSecondaryRateLimit: () => false }, retry: { enabled: false } });
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+/** Records when each request reached GitHub (epoch ms), by route. */
+function arrivals(): Record<string, number[]> {
+  const seen: Record<string, number[]> = {};
+  const record = (key: string) => () => {
+    (seen[key] ??= []).push(Date.now());
+    return [200, { data: {} }];
+  };
+  nock(API).persist().post('/graphql').reply(record('graphql'));
+  nock(API).persist().post('/repos/acme/app/check-runs').reply(record('write'));
+  return seen;
+}
+
+it('three GraphQL reads go out at once; three check-run writes go out at least a second apart', async () => {
+  const octokit = client(createWardenOctokit(), 101);
+  const seen = arrivals();
+  const started = Date.now();
+  await Promise.all([1, 2, 3].map(() => octokit.graphql('query { viewer { login } }')));
+  const reads = seen.graphql ?? [];
+  expect(reads).toHaveLength(3);
+  expect(Math.max(...reads) - started).toBeLessThan(900);
+  await Promise.all([1, 2, 3].map(() => octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'app', name: 'x', head_sha: 'a'.repeat(40) })));
+  const writes = seen.write ?? [];
+  expect(writes).toHaveLength(3);
+  expect(writes.slice(1).map((at, index) => at - (writes[index] ?? 0) >= 1000)).toEqual([true, true]);
+});
+
+it('writes of two installations are spaced separately', async () => {
+  const Octokit = createWardenOctokit();
+  const seen = arrivals();
+  const started = Date.now();
+  await Promise.all([201, 202].map((id) => client(Octokit, id).request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'app', name: 'x', head_sha: 'a'.repeat(40) })));
+  expect((seen.write ?? []).map((at) => at - started < 900)).toEqual([true, true]);
+});
+
+it('a budget announced as spent makes the next request wait for its reset, and is remembered per installation', async () => {
+  const octokit = client(createWardenOctokit(), 301);
+  const resetAt = Math.ceil(Date.now() / 1000) + 2;
+  nock(API)
+    .get('/repos/acme/app')
+    .reply(200, { name: 'app' }, { 'x-ratelimit-remaining': '3', 'x-ratelimit-limit': '5000', 'x-ratelimit-reset': String(resetAt), 'x-ratelimit-resource': 'core' });
+  await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'app' });
+  expect(rateBudgets('301')).toEqual([{ resource: 'core', remaining: 3, limit: 5000, resetAt: resetAt * 1000 }]);
+  let arrived = 0;
+  nock(API)
+    .get('/repos/acme/app')
+    .reply(() => {
+      arrived = Date.now();
+      return [200, { name: 'app' }, { 'x-ratelimit-remaining': '5000', 'x-ratelimit-limit': '5000', 'x-ratelimit-reset': String(resetAt + 3600), 'x-ratelimit-resource': 'core' }];
+    });
+  await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'app' });
+  expect(arrived).toBeGreaterThanOrEqual(resetAt * 1000);
+  expect(rateBudgets('301')).toEqual([{ resource: 'core', remaining: 5000, limit: 5000, resetAt: (resetAt + 3600) * 1000 }]);
+  expect(rateBudgets('302')).toEqual([]);
+});
