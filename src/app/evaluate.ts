@@ -2,6 +2,7 @@
 // with the policy's verdict, or, when anything goes wrong, with a failure that says what (fail closed).
 import type { ProbotOctokit } from 'probot';
 import { LayeredCacheStore } from '../cache/layered.js';
+import type { ScopedCache } from '../cache/port.js';
 import { runEvaluation, type EvaluationRun } from '../engine/run.js';
 import type { RepoId, RepoMetadata } from '../graph/types.js';
 import type { Logger } from '../log.js';
@@ -10,7 +11,7 @@ import { formatPolicyDiagnostic } from '../policy/parse.js';
 import { annotationBatches, renderCheckRun, renderFailure, renderNoWorkflowChanges, type CheckRunReport } from '../report/check-run.js';
 import { createRedactor } from '../report/redact.js';
 import { GitHubSource, requestFailure } from '../source/github.js';
-import { GitHubPolicyFiles } from '../source/policy-files.js';
+import { CachedPolicyFiles, GitHubPolicyFiles } from '../source/policy-files.js';
 import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
@@ -146,7 +147,9 @@ export type Analysis = { files: ChangedFile[] } & (
 export async function analyzeTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
   const { octokit } = environment;
   const repo = target.repository.repo;
-  if (target.drift) return analyzeDefaultBranch(environment, target);
+  // One evaluation's cache, shared by its reads: the directory and the policy first, then the call graph.
+  const cache: ScopedCache = { store: new LayeredCacheStore({ durable: environment.services.cache, logger: environment.log }), scope: environment.cacheScope };
+  if (target.drift) return analyzeDefaultBranch(environment, target, cache);
   const files = target.pull
     ? await listPullRequestFiles(octokit, repo, target.pull.number)
     : await listComparedFiles(octokit, repo, target.baseSha, target.headSha);
@@ -158,23 +161,23 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   const listed = mergeChanges(workflowChanges(files), ...sameHead);
   if (listComplete && listed.changed.length === 0 && listed.removed.length === 0) return { kind: 'no-workflow-changes', files };
 
-  const [directory, effective] = await Promise.all([readWorkflowDirectory(octokit, repo, target.headSha, reference), policyInForce(environment, target)]);
+  const [directory, effective] = await Promise.all([readWorkflowDirectory(octokit, repo, target.headSha, reference, cache), policyInForce(environment, target, cache)]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
-  return evaluateRoots(environment, target, selectRoots(changes, directory.files), { ...effective, policy: effective.policy }, files);
+  return evaluateRoots(environment, target, selectRoots(changes, directory.files), { ...effective, policy: effective.policy }, files, cache);
 }
 
 /** A default branch evaluated again after a ref it calls moved: all of its workflows, under its own policy. */
-async function analyzeDefaultBranch(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
-  const [directory, effective] = await Promise.all([readWorkflowDirectory(environment.octokit, target.repository.repo, target.headSha), policyInForce(environment, target)]);
+async function analyzeDefaultBranch(environment: EvaluationEnvironment, target: EvaluationTarget, cache: ScopedCache): Promise<Analysis> {
+  const [directory, effective] = await Promise.all([readWorkflowDirectory(environment.octokit, target.repository.repo, target.headSha, undefined, cache), policyInForce(environment, target, cache)]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files: [] };
-  return evaluateRoots(environment, target, directory.files, { ...effective, policy: effective.policy }, []);
+  return evaluateRoots(environment, target, directory.files, { ...effective, policy: effective.policy }, [], cache);
 }
 
-function policyInForce(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<EffectivePolicy> {
+function policyInForce(environment: EvaluationEnvironment, target: EvaluationTarget, cache: ScopedCache): Promise<EffectivePolicy> {
   const { octokit, log, services } = environment;
   return loadEffectivePolicy({
-    source: new GitHubPolicyFiles({ octokit, logger: log }),
+    source: new CachedPolicyFiles(new GitHubPolicyFiles({ octokit, logger: log }), cache),
     owner: target.repository.repo.owner,
     repository: target.repository,
     baseCommit: target.baseSha,
@@ -183,7 +186,14 @@ function policyInForce(environment: EvaluationEnvironment, target: EvaluationTar
   });
 }
 
-async function evaluateRoots(environment: EvaluationEnvironment, target: EvaluationTarget, roots: WorkflowFile[], effective: EffectivePolicy & { policy: Policy }, files: ChangedFile[]): Promise<Analysis> {
+async function evaluateRoots(
+  environment: EvaluationEnvironment,
+  target: EvaluationTarget,
+  roots: WorkflowFile[],
+  effective: EffectivePolicy & { policy: Policy },
+  files: ChangedFile[],
+  cache: ScopedCache,
+): Promise<Analysis> {
   const { octokit, log, services } = environment;
   if (roots.length === 0) return { kind: 'no-workflow-changes', files };
   if (roots.length > MAX_TOP_LEVEL_FILES) return { kind: 'too-many-workflows', count: roots.length, files };
@@ -192,8 +202,8 @@ async function evaluateRoots(environment: EvaluationEnvironment, target: Evaluat
     repository: target.repository,
     policy: effective.policy,
     source: new GitHubSource({ octokit, host: services.config.host, logger: log }),
-    cache: new LayeredCacheStore({ durable: services.cache, logger: log }),
-    cacheScope: environment.cacheScope,
+    cache: cache.store,
+    cacheScope: cache.scope,
     limits: services.config.limits,
     now: services.now(),
     logger: log,

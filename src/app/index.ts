@@ -146,6 +146,8 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       const key = repoKey({ owner, name: payload.repository.name });
       await services.cache.invalidate('ref', scope, key, ref);
       await services.cache.invalidate('tags', scope, key);
+      // The default branch's head (where the organization policy is read) may be the ref that moved.
+      if (context.name === 'push') await services.cache.invalidate('head', scope, key);
       // A commit no ref reached may be reached now; one a ref reached may not be after a deletion or a force push.
       await services.cache.invalidate('unreachable', scope, key);
       if (context.name === 'delete' || ('forced' in payload && payload.forced)) await services.cache.invalidate('reachable', scope, key);
@@ -188,6 +190,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
         await services.cache.invalidate('repo', scope, key, 'meta');
         await services.cache.invalidate('access', scope, key, 'access');
         await services.cache.invalidate('ref', scope, key);
+        await services.cache.invalidate('head', scope, key);
       }
     });
 

@@ -1,7 +1,8 @@
 // Which workflow files an evaluation covers: those the change adds or modifies, plus every workflow of
 // the repository whose local calls (`./`, `$/`) reach a changed or removed file.
 import type { ProbotOctokit } from 'probot';
-import type { RepoId } from '../graph/types.js';
+import { encodeCacheKey, type CacheKey, type CachedWorkflowFile, type ScopedCache } from '../cache/port.js';
+import { repoKey, type RepoId } from '../graph/types.js';
 import { parseWorkflow } from '../workflow/parse.js';
 import { parseUses } from '../workflow/uses.js';
 import { FILE_FRAGMENT, readBlob } from '../source/github.js';
@@ -105,9 +106,12 @@ ${FILE_FRAGMENT}`;
 /**
  * Every workflow file of the repository at a commit, with its text, in one GraphQL request — and, when
  * `reference` is given, the blob ids of the workflows at that commit, to tell what changed without a
- * file list. Read through the base repository, so a fork's head commit is found too.
+ * file list. Read through the base repository, so a fork's head commit is found too. A directory at a commit
+ * never changes: with a cache, one read before (of both commits) costs no request at all.
  */
-export async function readWorkflowDirectory(octokit: Pick<Octokit, 'graphql'>, repo: RepoId, commit: string, reference?: string): Promise<WorkflowDirectory> {
+export async function readWorkflowDirectory(octokit: Pick<Octokit, 'graphql'>, repo: RepoId, commit: string, reference?: string, cache?: ScopedCache): Promise<WorkflowDirectory> {
+  const cached = cache && (await cachedDirectory(cache, repo, commit, reference));
+  if (cached) return cached;
   const result = await octokit.graphql<DirectoryQuery>(DIRECTORY_QUERY, {
     owner: repo.owner,
     name: repo.name,
@@ -122,8 +126,41 @@ export async function readWorkflowDirectory(octokit: Pick<Octokit, 'graphql'>, r
     const blob = readBlob(entry.object ? { object: entry.object } : undefined, { repo, path });
     return { path, oid: entry.oid, ...('text' in blob && { text: blob.text }) };
   });
+  // No repository in the answer is not an empty directory: only what GitHub showed is remembered.
+  if (cache && result.repository) await rememberDirectory(cache, repo, commit, files);
   if (reference === undefined) return { files };
   return { files, reference: new Map(workflows(result.repository?.reference?.entries).map((entry) => [`.github/workflows/${entry.name}`, entry.oid])) };
+}
+
+const DIRECTORY_SORT = '.github/workflows';
+
+function atCommit(cache: ScopedCache, repo: RepoId, commit: string, sort: string): CacheKey {
+  return { host: cache.scope, partition: `${repoKey(repo)}@${commit.toLowerCase()}`, sort };
+}
+
+/** The listing under `directory`, each text under `workflow` (where the resolver reads files at a commit too). */
+async function rememberDirectory(cache: ScopedCache, repo: RepoId, commit: string, files: WorkflowFile[]): Promise<void> {
+  await Promise.all([
+    cache.store.putMany('workflow', files.flatMap((file) => (file.text === undefined ? [] : [{ key: atCommit(cache, repo, commit, file.path), value: { text: file.text } }]))),
+    cache.store.putMany('directory', [{ key: atCommit(cache, repo, commit, DIRECTORY_SORT), value: { entries: files.map((file) => ({ path: file.path, oid: file.oid, text: file.text !== undefined })) } }]),
+  ]);
+}
+
+/** The directory (and the reference's blob ids) from the cache; undefined when any part of it is missing. */
+async function cachedDirectory(cache: ScopedCache, repo: RepoId, commit: string, reference: string | undefined): Promise<WorkflowDirectory | undefined> {
+  const keys = [atCommit(cache, repo, commit, DIRECTORY_SORT), ...(reference === undefined ? [] : [atCommit(cache, repo, reference, DIRECTORY_SORT)])];
+  const listings = await cache.store.getMany('directory', keys);
+  const [head, base] = keys.map((key) => listings.get(encodeCacheKey('directory', key)));
+  if (!head || (reference !== undefined && !base)) return undefined;
+  const textKeys = head.entries.filter((entry) => entry.text).map((entry) => atCommit(cache, repo, commit, entry.path));
+  const texts = textKeys.length > 0 ? await cache.store.getMany('workflow', textKeys) : new Map<string, CachedWorkflowFile>();
+  const files: WorkflowFile[] = [];
+  for (const entry of head.entries) {
+    const file = entry.text ? texts.get(encodeCacheKey('workflow', atCommit(cache, repo, commit, entry.path))) : undefined;
+    if (entry.text && !(file && 'text' in file)) return undefined;
+    files.push({ path: entry.path, oid: entry.oid, ...(file && 'text' in file && { text: file.text }) });
+  }
+  return base ? { files, reference: new Map(base.entries.map((entry) => [entry.path, entry.oid])) } : { files };
 }
 
 /** What changed between the reference directory and the head's, by blob id: complete, however many files the change has. */

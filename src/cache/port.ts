@@ -17,6 +17,15 @@ export interface CacheValues {
   action: CachedActionManifest;
   /** partition `repoKey`, sort: ref name. Expires within minutes; invalidated by push/create/delete. */
   ref: ResolvedRef;
+  /** partition `${repoKey}@${commit}`, sort `.github/workflows`: the workflow files at a commit (their texts under `workflow`). Immutable. */
+  directory: CachedDirectory;
+  /** partition `${repoKey}@${commit}`, sort: the policy file's path. Immutable. */
+  policy: CachedPolicyFile;
+  /**
+   * partition `repoKey`, sort `default-branch`: the default branch's head commit; null when the repository has none
+   * (it is empty, or missing). Expires within minutes; invalidated by push and repository events.
+   */
+  head: { commit: string | null };
   /** partition `repoKey`, sort `meta`. Expires within minutes; invalidated by repository events. */
   repo: RepoMetadata;
   /** partition `repoKey`, sort `access`. Expires within minutes. */
@@ -31,6 +40,14 @@ export interface CacheValues {
   /** partition `repoKey`, sort: commit SHA, present when no branch or tag reaches it. Expires within minutes: a merge may reach it. */
   unreachable: true;
 }
+
+/** The workflow files of a directory at a commit; `text` tells whether GitHub gave the file's text (then cached under `workflow`). */
+export interface CachedDirectory {
+  entries: { path: string; oid: string; text: boolean }[];
+}
+
+/** A policy file at a commit, or its absence there. */
+export type CachedPolicyFile = { found: true; text: string } | { found: false };
 
 /** A repository's tags by the commit they point at (annotated tags peeled), as `RefFacts.tagsByCommit`. */
 export type CachedTags = Record<string, string[]>;
@@ -53,6 +70,9 @@ export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
   workflow: 30 * 24 * 3600,
   action: 30 * 24 * 3600,
   ref: 5 * 60,
+  directory: 30 * 24 * 3600,
+  policy: 30 * 24 * 3600,
+  head: 5 * 60,
   repo: 5 * 60,
   access: 5 * 60,
   tags: 5 * 60,
@@ -61,7 +81,7 @@ export const DEFAULT_TTL_SECONDS: Record<CacheNamespace, number> = {
 };
 
 /** Namespaces whose items never change once written (content at a commit): the first writer wins. */
-export const IMMUTABLE_NAMESPACES: ReadonlySet<CacheNamespace> = new Set<CacheNamespace>(['workflow', 'action']);
+export const IMMUTABLE_NAMESPACES: ReadonlySet<CacheNamespace> = new Set<CacheNamespace>(['workflow', 'action', 'directory', 'policy']);
 
 export function encodeCacheKey(ns: CacheNamespace, key: CacheKey): string {
   return `${ns}#${key.host}#${key.partition}\u0000${key.sort}`;
@@ -74,4 +94,10 @@ export interface CacheStore {
   putMany<N extends CacheNamespace>(ns: N, entries: CacheEntry<N>[]): Promise<void>;
   /** Forget one item, or every item of a partition when `sort` is omitted. */
   invalidate(ns: CacheNamespace, host: string, partition: string, sort?: string): Promise<void>;
+}
+
+/** A store and the part of it an installation reads and writes (the `host` of its keys). */
+export interface ScopedCache {
+  store: CacheStore;
+  scope: string;
 }

@@ -2,6 +2,7 @@
 // default branch, the repository policy at the pull request's base commit) in one GraphQL request.
 // Files are addressed only by explicit owner, name, path and commit: nothing a repository writes can
 // point the read elsewhere (no config `_extends`, no fallback from one repository to another).
+import { encodeCacheKey, type CacheKey, type CachedPolicyFile, type ScopedCache } from '../cache/port.js';
 import { repoFullName, repoKey, type RepoId, type ResolutionError } from '../graph/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PolicyFileRequest, PolicyFileResult, PolicyFileSource } from '../policy/load.js';
@@ -77,6 +78,74 @@ export class GitHubPolicyFiles implements PolicyFileSource {
     return { failure };
   }
 }
+
+/**
+ * Policy files through the cache: a file at a commit never changes, and the default branch's head commit is
+ * remembered for minutes (forgotten on `push`, like every mutable ref), so an evaluation of a head evaluated before
+ * reads its policy without a request. Only what GitHub answered is remembered; errors are asked again.
+ */
+export class CachedPolicyFiles implements PolicyFileSource {
+  constructor(
+    private readonly source: PolicyFileSource,
+    private readonly cache: ScopedCache,
+  ) {}
+
+  async readPolicyFiles(requests: PolicyFileRequest[]): Promise<PolicyFileResult[]> {
+    const heads = await this.cache.store.getMany('head', requests.filter((request) => request.ref === undefined).map((request) => this.headKey(request.repo)));
+    const commits = requests.map((request) => request.ref ?? heads.get(encodeCacheKey('head', this.headKey(request.repo)))?.commit);
+    // A repository remembered with no default branch (or none at all) has no policy file.
+    const noHead = (index: number) => commits[index] === null;
+    const fileKeys = requests.flatMap((request, index) => {
+      const commit = commits[index];
+      return typeof commit === 'string' ? [this.fileKey(request.repo, commit, request.path)] : [];
+    });
+    const files = fileKeys.length > 0 ? await this.cache.store.getMany('policy', fileKeys) : new Map<string, CachedPolicyFile>();
+    const results = requests.map((request, index): PolicyFileResult | undefined => {
+      if (noHead(index)) return { found: false };
+      const commit = commits[index];
+      const file = typeof commit === 'string' ? files.get(encodeCacheKey('policy', this.fileKey(request.repo, commit, request.path))) : undefined;
+      if (!file || typeof commit !== 'string') return undefined;
+      return file.found ? { found: true, text: file.text, commit } : { found: false, commit };
+    });
+    const missing = requests.flatMap((request, index) => (results[index] === undefined ? [{ request, index }] : []));
+    if (missing.length === 0) return results as PolicyFileResult[];
+    const read = await this.source.readPolicyFiles(missing.map(({ request }) => request));
+    missing.forEach(({ index }, position) => {
+      results[index] = read[position];
+    });
+    await this.remember(missing.map(({ request }, position) => [request, read[position]] as const));
+    return results as PolicyFileResult[];
+  }
+
+  private async remember(read: readonly (readonly [PolicyFileRequest, PolicyFileResult | undefined])[]): Promise<void> {
+    const answered = read.flatMap(([request, result]) => (result && !('error' in result) && result.commit !== undefined ? [{ request, result, commit: result.commit }] : []));
+    const headless = read.filter(([request, result]) => request.ref === undefined && result && !('error' in result) && result.commit === undefined);
+    await Promise.all([
+      this.cache.store.putMany(
+        'policy',
+        answered.map(({ request, result, commit }) => ({ key: this.fileKey(request.repo, commit, request.path), value: result.found ? { found: true, text: result.text } : { found: false } })),
+      ),
+      this.cache.store.putMany(
+        'head',
+        [
+          ...answered.filter(({ request }) => request.ref === undefined).map(({ request, commit }) => ({ key: this.headKey(request.repo), value: { commit } })),
+          ...headless.map(([request]) => ({ key: this.headKey(request.repo), value: { commit: null } })),
+        ],
+      ),
+    ]);
+  }
+
+  private headKey(repo: RepoId): CacheKey {
+    return { host: this.cache.scope, partition: repoKey(repo), sort: HEAD_SORT };
+  }
+
+  private fileKey(repo: RepoId, commit: string, path: string): CacheKey {
+    return { host: this.cache.scope, partition: `${repoKey(repo)}@${commit.toLowerCase()}`, sort: path };
+  }
+}
+
+/** The sort key of a repository's default-branch head under the `head` namespace. */
+export const HEAD_SORT = 'default-branch';
 
 interface Answer {
   data: Record<string, unknown>;

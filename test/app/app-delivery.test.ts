@@ -11,8 +11,10 @@ import {
   expectSettled,
   LIB,
   LIB_WF,
+  POLICY_REPO,
   PULL_FILES,
   pullRequestPayload,
+  pushPayload,
   REVIEWS,
   startHarness,
   until,
@@ -85,6 +87,36 @@ describe('one delivery id, one evaluation', () => {
     expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure', 'failure']);
     // The second evaluation's suggestion is already on the PR: no second review.
     expect(h.gh.count(REVIEWS)).toBe(1);
+  });
+});
+
+const SAME_HEAD_PULLS = 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls';
+const PULL_COMMENTS = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments';
+
+describe('a head evaluated before (warm means zero)', () => {
+  /** The routes of the requests made since `from`, GraphQL ones by operation name. */
+  const routesSince = (from: number) => h.gh.requests.slice(from).map((entry) => (entry.graphql ? /query (\w+)/.exec(entry.graphql.query)?.[1] : entry.route));
+
+  it('a new delivery for the same head reads no content: the directory, the policy and the call graph come from the cache', async () => {
+    const pull = unpinnedPull();
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull), 'delivery-1');
+    const first = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'reopened', pull), 'delivery-2');
+    // REST metadata and the check only: the review's existing comments are read to not repeat a suggestion.
+    expect(routesSince(first)).toEqual([CHECK_RUNS, PULL_FILES, SAME_HEAD_PULLS, PULL_COMMENTS, CHECK_RUN]);
+    expect(h.gh.checkRuns.map((run) => run.conclusion)).toEqual(['failure', 'failure']);
+  });
+
+  it('a push to the organization policy repository: the next evaluation reads the organization policy again, and only it', async () => {
+    h.gh.addRepo(POLICY_REPO);
+    const policy = h.gh.commit(POLICY_REPO, { '.github/workflow-policy.yml': 'extends: recommended\n' }, { branch: 'main' });
+    const pull = unpinnedPull();
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull), 'delivery-1');
+    const moved = h.gh.commit(POLICY_REPO, { '.github/workflow-policy.yml': 'extends: strict\n' }, { branch: 'main' });
+    await h.receive('push', pushPayload(h.gh, POLICY_REPO, { ref: 'refs/heads/main', before: policy, after: moved }), 'delivery-push');
+    const first = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'reopened', pull), 'delivery-2');
+    expect(routesSince(first)).toEqual([CHECK_RUNS, PULL_FILES, SAME_HEAD_PULLS, 'WardenPolicyFiles', CHECK_RUN]);
   });
 });
 

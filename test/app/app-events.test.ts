@@ -29,6 +29,8 @@ let h: AppHarness;
 let world: World;
 /** What one evaluation wrote to the table: each test starts from it. */
 let evaluated: Record<string, unknown>[];
+/** The pull request's commits: its workflow directory is cached at the head, its repository policy at the base. */
+let pullCommits: { head: string; base: string };
 
 interface World {
   lib: string;
@@ -41,6 +43,7 @@ beforeAll(async () => {
   try {
     world = buildWorld();
     const pull = createPull(h.gh, { repo: APP, base: { 'README.md': 'app\n' }, head: { [CI]: calling(CALLS(world)) } });
+    pullCommits = { head: pull.headSha, base: pull.baseSha };
     await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
     evaluated = await h.table();
   } finally {
@@ -96,6 +99,10 @@ function allKeys(): string[] {
   const { lib, impostor, shared } = world;
   return [
     `access#${SCOPE}#octo-org/shared access`,
+    `directory#${SCOPE}#octo-org/app@${pullCommits.head} .github/workflows`,
+    // octo-org/.github does not exist: remembered as a repository with no default branch, so no policy.
+    `head#${SCOPE}#octo-org/.github default-branch`,
+    `policy#${SCOPE}#octo-org/app@${pullCommits.base} .github/workflow-policy.yml`,
     `reachable#${SCOPE}#other-org/lib ` + lib,
     `ref#${SCOPE}#octo-org/shared main`,
     `ref#${SCOPE}#other-org/lib main`,
@@ -104,6 +111,7 @@ function allKeys(): string[] {
     `repo#${SCOPE}#other-org/lib meta`,
     `tags#${SCOPE}#other-org/lib tags`,
     `unreachable#${SCOPE}#other-org/lib ` + impostor,
+    `workflow#${SCOPE}#octo-org/app@${pullCommits.head} .github/workflows/ci.yml`,
     `workflow#${SCOPE}#octo-org/shared@${shared} .github/workflows/d.yml`,
     `workflow#${SCOPE}#other-org/lib@${impostor} .github/workflows/x.yml`,
     `workflow#${SCOPE}#other-org/lib@${lib} .github/workflows/x.yml`,
