@@ -12,6 +12,7 @@ import { annotationBatches, renderCheckRun, renderFailure, renderNoWorkflowChang
 import { createRedactor } from '../report/redact.js';
 import { GitHubSource, requestFailure } from '../source/github.js';
 import { CachedPolicyFiles, GitHubPolicyFiles } from '../source/policy-files.js';
+import { SingleFlightSource } from '../source/single-flight.js';
 import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
@@ -201,7 +202,8 @@ async function evaluateRoots(
     roots: roots.map((file) => ({ repo: target.repository.repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
     repository: target.repository,
     policy: effective.policy,
-    source: new GitHubSource({ octokit, host: services.config.host, logger: log }),
+    // Shared with the installation's concurrent evaluations while a read is in flight.
+    source: new SingleFlightSource(new GitHubSource({ octokit, host: services.config.host, logger: log }), cache.scope),
     cache: cache.store,
     cacheScope: cache.scope,
     limits: services.config.limits,

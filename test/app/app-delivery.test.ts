@@ -120,6 +120,24 @@ describe('a head evaluated before (warm means zero)', () => {
   });
 });
 
+describe('concurrent evaluations of one installation (single flight)', () => {
+  it('two pull requests calling lib@main at once: one GraphQL read of lib, both checks hold its verdict', async () => {
+    const pull = unpinnedPull();
+    const OTHER = 'octo-org/web';
+    h.gh.addRepo(OTHER);
+    const other = createPull(h.gh, { repo: OTHER, number: 8, base: { 'README.md': 'web\n' }, head: { [CI]: calling({ call: `${LIB_WF}@main` }) } });
+    // The first read of lib answers late, so the second evaluation reaches lib while it is in flight.
+    h.gh.faultGraphql('WardenLevel', { delayMs: 400 }, { about: LIB });
+    await Promise.all([h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull)), h.receive('pull_request', pullRequestPayload(h.gh, 'opened', other))]);
+    const libReads = h.gh.requests.filter((entry) => entry.graphql?.query.includes('query WardenLevel') === true && JSON.stringify(entry.graphql.variables).includes('"lib"'));
+    expect(libReads).toHaveLength(1);
+    expect(h.gh.checkRuns.map((run) => [run.head_sha, run.conclusion, run.output?.title])).toEqual([
+      [pull.headSha, 'failure', '1 policy violation in 1 workflow'],
+      [other.headSha, 'failure', '1 policy violation in 1 workflow'],
+    ]);
+  });
+});
+
 describe('evaluation slots', () => {
   it('with one slot, a second pull request waits for the first evaluation to complete, then completes too', async () => {
     await h.close();
