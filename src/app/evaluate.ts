@@ -73,6 +73,8 @@ export interface EvaluationEnvironment {
   cacheScope: string;
   /** Runs an evaluation when one of the process's slots is free (see WardenConfig.maxConcurrentEvaluations). */
   slot: <T>(work: () => Promise<T>) => Promise<T>;
+  /** The webhook delivery being handled: its retry completes the check runs it created instead of adding more. */
+  delivery?: string;
 }
 
 class EvaluationTimeout extends Error {}
@@ -85,16 +87,7 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
   // an older event look newer than one that came after it.
   const sequence = await services.state.beginEvaluation(target.subject, target.headSha);
-  const created = await octokit.rest.checks.create({
-    owner,
-    repo: name,
-    name: services.config.checkName,
-    head_sha: target.headSha,
-    status: 'in_progress',
-    started_at: started.toISOString(),
-    external_id: JSON.stringify(checkOrigin(target)),
-  });
-  const checkRunId = created.data.id;
+  const checkRunId = await startCheckRun(environment, target, started);
   // The check run shows at once; the work waits for a slot, and its timeout starts then.
   await environment.slot(async () => {
     // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
@@ -120,6 +113,29 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     }
     await completeCheckRun(octokit, { owner, repo: name, checkRunId, report, pinnable, completedAt: services.now() }, log);
   });
+}
+
+/**
+ * The check run showing the evaluation in progress. A delivery handled before and cut short (its process died, or
+ * it failed after creating the run) completes the run it created: one verdict per commit, none left in progress.
+ */
+async function startCheckRun(environment: EvaluationEnvironment, target: EvaluationTarget, started: Date): Promise<number> {
+  const { octokit, services, delivery } = environment;
+  const { owner, name } = target.repository.repo;
+  const key = `${target.subject}@${target.headSha}`;
+  const remembered = delivery === undefined ? undefined : await services.state.checkRunOf(delivery, key);
+  if (remembered !== undefined) return remembered;
+  const created = await octokit.rest.checks.create({
+    owner,
+    repo: name,
+    name: services.config.checkName,
+    head_sha: target.headSha,
+    status: 'in_progress',
+    started_at: started.toISOString(),
+    external_id: JSON.stringify(checkOrigin(target)),
+  });
+  if (delivery !== undefined) await services.state.rememberCheckRun(delivery, key, created.data.id);
+  return created.data.id;
 }
 
 /** What a re-run of this check run evaluates again (see parseCheckOrigin). */

@@ -31,6 +31,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       botLogin,
       cacheScope: cacheScope(services.config.host, context.payload),
       slot: (work) => slot(work),
+      delivery: context.id,
     });
 
     /** Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry. */

@@ -10,7 +10,7 @@ import { readConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { createServices } from '../services.js';
 import { jsonLogger } from './log.js';
-import { decodeDelivery, DELIVERY_ATTRIBUTE, EVENT_ATTRIBUTE } from './message.js';
+import { decodeDelivery, DELIVERY_ATTRIBUTE, EVENT_ATTRIBUTE } from '../queue/message.js';
 import { WardenOctokit } from '../octokit.js';
 
 /** What the worker needs of Probot. */

@@ -18,6 +18,10 @@ export interface StateStore {
   completeDelivery(deliveryId: string): Promise<void>;
   /** Gives up a claim whose handling failed, so a retry is processed at once instead of after the lease. */
   releaseDelivery(deliveryId: string): Promise<void>;
+  /** The check run a delivery created for a target (`subject@head`) before its handling was cut short. */
+  checkRunOf(deliveryId: string, target: string): Promise<number | undefined>;
+  /** Remembers the check run a delivery created, so a retry of the delivery completes it instead of adding one. */
+  rememberCheckRun(deliveryId: string, target: string, checkRunId: number): Promise<void>;
   /** Starts an evaluation of a pull request (or a merge group) at a head commit: its sequence number, higher is newer. */
   beginEvaluation(subject: string, head: string): Promise<number>;
   /** The head commit of the newest evaluation of the subject when one began after `sequence`; undefined when none did. */
@@ -110,6 +114,27 @@ export class DynamoStateStore implements StateStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return;
       this.logger.warn({ err: error, deliveryId }, 'state store unavailable: delivery claim not released');
+    }
+  }
+
+  async checkRunOf(deliveryId: string, target: string): Promise<number | undefined> {
+    try {
+      const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `check-run#${deliveryId}`, sk: target }, ConsistentRead: true }));
+      const id: unknown = result.Item?.checkRunId;
+      return typeof id === 'number' ? id : undefined;
+    } catch (error) {
+      this.logger.warn({ err: error, deliveryId }, 'state store unavailable: a retried delivery creates a new check run');
+      return undefined;
+    }
+  }
+
+  async rememberCheckRun(deliveryId: string, target: string, checkRunId: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk: `check-run#${deliveryId}`, sk: target, checkRunId, ttl: this.expiry(DELIVERY_TTL_SECONDS) } }),
+      );
+    } catch (error) {
+      this.logger.warn({ err: error, deliveryId }, 'state store unavailable: check run not remembered for a retry');
     }
   }
 

@@ -91,7 +91,7 @@ async function cacheKeys(): Promise<string[]> {
   const items = await h.table();
   return items
     .map((item) => `${String(item.pk)} ${String(item.sk)}`)
-    .filter((key) => !/^(delivery|subject|callers|called-by|backfill)#/.test(key))
+    .filter((key) => !/^(delivery|check-run|subject|callers|called-by|backfill)#/.test(key))
     .sort();
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { decodeDelivery, encodeDelivery, SQS_MESSAGE_LIMIT_BYTES } from '../../src/lambda/message.js';
+import { decodeDelivery, encodeDelivery, SQS_MESSAGE_LIMIT_BYTES } from '../../src/queue/message.js';
 
 const ID = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
 

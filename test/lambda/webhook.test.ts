@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import type { Logger } from '../../src/log.js';
 import { jsonLogger } from '../../src/lambda/log.js';
-import type { QueueMessage } from '../../src/lambda/message.js';
+import type { QueueMessage } from '../../src/queue/message.js';
 import { createWebhookHandler, verifySignature, webhookFromEnvironment, type WebhookEvent } from '../../src/lambda/webhook.js';
 import { FakeSqs } from '../support/fake-sqs.js';
 

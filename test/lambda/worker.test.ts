@@ -3,7 +3,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import nock from 'nock';
 import { jsonLogger } from '../../src/lambda/log.js';
-import { encodeDelivery } from '../../src/lambda/message.js';
+import { encodeDelivery } from '../../src/queue/message.js';
 import { createWorkerHandler, loadWardenProbot, readPrivateKey, type DeliveryReceiver, type ReceivedEvent } from '../../src/lambda/worker.js';
 import { startDynalite, type TestDynalite } from '../support/dynalite.js';
 

@@ -11,7 +11,7 @@ import { createNodeMiddleware, Probot } from 'probot';
 import { createWardenApp } from '../../src/app/index.js';
 import { DynamoCacheStore, createDynamoClient } from '../../src/cache/dynamo.js';
 import { jsonLogger } from '../../src/lambda/log.js';
-import type { QueueMessage } from '../../src/lambda/message.js';
+import type { QueueMessage } from '../../src/queue/message.js';
 import { createWebhookHandler } from '../../src/lambda/webhook.js';
 import { createWorkerHandler } from '../../src/lambda/worker.js';
 import type { WardenServices } from '../../src/services.js';
