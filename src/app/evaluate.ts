@@ -472,6 +472,8 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new EvaluationTimeout()), ms);
+    // A deadline alone never keeps a process alive (a server or a Lambda handler does).
+    timer.unref();
   });
   try {
     return await Promise.race([work, deadline]);

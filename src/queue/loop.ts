@@ -26,8 +26,11 @@ export interface WorkLoopOptions {
 export interface WorkLoop {
   /** Looks for work now (the intake just queued some). */
   wake(): void;
-  /** Takes no more work, and resolves when the work in hand is done. */
-  stop(): Promise<void>;
+  /**
+   * Takes no more work, and resolves when the work in hand is done — or at once with `abandon` (a process going
+   * down hard): its leases are no longer renewed, so another process takes the items over when they run out.
+   */
+  stop(options?: { abandon?: boolean }): Promise<void>;
   /** Deliveries in hand. */
   readonly busy: number;
 }
@@ -45,6 +48,7 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
   let looking: Promise<void> | undefined;
   let again = false;
   const inHand = new Set<Promise<void>>();
+  const renewals = new Set<NodeJS.Timeout>();
 
   const work = async (item: WorkItem): Promise<void> => {
     const decoded = decodeDelivery({ body: item.message.body, attributes: item.message.attributes });
@@ -61,6 +65,7 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
       return;
     }
     const renewal = setInterval(() => void queue.renew(item).catch((error: unknown) => log.warn({ err: error, delivery: item.id }, 'could not renew a work item lease')), options.renewMs);
+    renewals.add(renewal);
     try {
       await options.receive(decoded.delivery, item);
       await queue.complete(item);
@@ -69,6 +74,7 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
       log.error({ err: error, delivery: item.id, event: decoded.delivery.name, attempts: item.attempts, outcome }, outcome === 'dead' ? 'delivery failed too often; kept aside' : 'delivery failed; it will be retried');
     } finally {
       clearInterval(renewal);
+      renewals.delete(renewal);
     }
   };
 
@@ -126,9 +132,13 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
     get busy() {
       return busy;
     },
-    async stop() {
+    async stop(stopping = {}) {
       running = false;
       clearTimeout(timer);
+      if (stopping.abandon) {
+        for (const renewal of renewals) clearInterval(renewal);
+        return;
+      }
       await looking;
       await Promise.all([...inHand]);
     },

@@ -10,6 +10,7 @@ import { createWardenApp } from '../../src/app/index.js';
 import { createDynamoClient, DynamoCacheStore } from '../../src/cache/dynamo.js';
 import { localClientOptions } from '../../src/cache/embedded.js';
 import { readConfig } from '../../src/config.js';
+import { DynamoWorkQueue } from '../../src/queue/dynamo.js';
 import type { WardenServices } from '../../src/services.js';
 import { DynamoCallerIndex } from '../../src/callers/dynamo.js';
 import { DynamoStateStore } from '../../src/state/store.js';
@@ -42,7 +43,7 @@ export interface AppHarness {
  * (enabled), which win over object defaults, and the throttling plugin then spaces writes and GraphQL requests
  * a second apart. A function sees the final options and has the last word.
  */
-const TestOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
+export const TestOctokit = ProbotOctokit.defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
   ...options,
   retry: { enabled: false },
   throttle: { ...options.throttle, enabled: false },
@@ -79,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<AppHar
     cache: new DynamoCacheStore({ client, tableName: db.tableName }),
     state: new DynamoStateStore({ client, tableName: db.tableName }),
     callers: new DynamoCallerIndex({ client, tableName: db.tableName }),
+    queue: new DynamoWorkQueue({ client, tableName: db.tableName, leaseMs: 60_000 }),
     now: () => new Date(),
     close: async () => client.destroy(),
   };
