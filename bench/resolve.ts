@@ -12,6 +12,7 @@ import { GITHUB_COM_LIMITS } from '../src/graph/limits.js';
 import { resolveCallGraph } from '../src/graph/resolve.js';
 import type { RepoId } from '../src/graph/types.js';
 import { GitHubSource } from '../src/source/github.js';
+import { parseWorkflow } from '../src/workflow/parse.js';
 import type { LevelRequest, LevelResult, WorkflowSource } from '../src/source/port.js';
 import { CASES, InstantSource, synthesize, type Case } from './synthetic.js';
 
@@ -80,6 +81,31 @@ async function cpuCase(spec: Case): Promise<string> {
   return `${spec.name.padEnd(36)}  parse + resolve CPU, median of 25 after warm-up: ${median.toFixed(2)} ms (target < 20 ms for 50 workflows; ${spec.steps ?? 2} actions per workflow)`;
 }
 
+/**
+ * The parser alone — YAML, the model, and the structural checks GitHub applies before running a file (top-level
+ * keys, on and jobs, runs-on or uses, merge keys) — over every workflow file of a 50-workflow graph.
+ */
+async function parseCase(spec: Case): Promise<string> {
+  const { gh, root } = synthesize(spec);
+  const graph = await resolveCallGraph([root], { source: new InstantSource(gh), cache: new MemoryCacheStore(), limits: GITHUB_COM_LIMITS });
+  const files = [...graph.nodes.values()].flatMap((node) => (node.kind === 'workflow' && node.text !== undefined ? [{ path: node.address.path, text: node.text }] : []));
+  const parseAll = (): number => files.reduce((diagnostics, file) => diagnostics + parseWorkflow(file.text, file.path).diagnostics.length, 0);
+  // The synthetic files are valid workflows: a diagnostic here is a parser defect, not a figure.
+  if (parseAll() !== 0) throw new Error(`${spec.name}: the synthetic workflows have diagnostics`);
+  for (let run = 0; run < 25; run++) parseAll(); // warm-up: JIT
+  const runs = 25;
+  const samples = Array.from({ length: runs }, () => {
+    const before = process.cpuUsage();
+    parseAll();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000;
+  });
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)]!;
+  const reusable = files.length - 1;
+  return `parse+validate ${reusable} workflows: ${median.toFixed(2)} ms CPU (median of ${runs}; ${spec.name}, with its caller: ${files.length} files, ${spec.steps ?? 2} steps with actions each)`;
+}
+
 async function main(): Promise<void> {
   const dynalite = await listenDynalite();
   const client = new DynamoDBClient(dynamoClientConfig(localClientOptions(dynalite.endpoint)));
@@ -96,6 +122,7 @@ async function main(): Promise<void> {
     const cpuCases = CASES.filter((spec) => spec.nodes >= 50);
     await cpuCase(cpuCases[0]!); // warm-up: JIT and the YAML library's first use
     for (const spec of cpuCases) console.log(await cpuCase(spec));
+    console.log(await parseCase(cpuCases[0]!));
   } finally {
     client.destroy();
     await dynalite.close();

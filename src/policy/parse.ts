@@ -171,6 +171,12 @@ function yamlDiagnostics(doc: Document, at: At): PolicyDiagnostic[] {
         const [start, end] = spanOf(pair.key as YamlNode);
         problems.push(at(start, end, 'keys must be plain strings'));
       }
+      // Reported before anything is converted, so a merge key is never merged (yaml merges a `!!merge <<` even
+      // under the core schema), whatever `%YAML` directive the file declares.
+      if (isMergeKey(pair.key)) {
+        const [start, end] = spanOf(pair.key);
+        problems.push(at(start, end, 'YAML merge keys (<<) are not supported; write the keys out'));
+      }
     },
     Alias(_, alias) {
       if (alias.resolve(doc) === undefined) {
@@ -180,6 +186,11 @@ function yamlDiagnostics(doc: Document, at: At): PolicyDiagnostic[] {
     },
   });
   return problems;
+}
+
+/** A plain `<<` key, or one tagged `!!merge`: a YAML 1.1 merge key (a quoted "<<" is an ordinary key). */
+function isMergeKey(key: unknown): key is YamlNode {
+  return isScalar(key) && ((key.source === '<<' && key.type === 'PLAIN') || key.tag === 'tag:yaml.org,2002:merge');
 }
 
 /** The scalar key a duplicate-key error points at (yaml reports only its first character). */

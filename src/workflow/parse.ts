@@ -48,6 +48,13 @@ const MAX_DIAGNOSTICS = 100;
 const FILE_START: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const PERMISSION_LEVELS: ReadonlySet<string> = new Set<PermissionLevel>(['read', 'write', 'none']);
 const FLOW_SCALAR_TYPES: ReadonlySet<string> = new Set(['PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE']);
+/**
+ * The keys GitHub's workflow schema takes at the top level (`workflow-root` of @actions/workflow-parser's
+ * workflow-v1.0.json); any other key is "Unexpected value". `description` is in that schema too.
+ */
+const TOP_LEVEL_KEYS: readonly string[] = ['name', 'description', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'];
+const WORKFLOW_KEYS: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
+const TOP_LEVEL_TEXT = 'name, description, run-name, on, permissions, env, defaults, concurrency and jobs';
 /** Job ids as GitHub accepts them ("IDs may only contain alphanumeric characters, '_', and '-'"). */
 const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -133,6 +140,8 @@ class WorkflowReader {
   /** Alias → anchored node; filled only when the text can hold aliases. */
   private readonly aliasTargets = new Map<Alias, ParsedNode>();
   private aliasesResolve = true;
+  /** yaml reported syntax errors: what it recovered is not what GitHub reads, which stops at the first. */
+  private hasSyntaxErrors = false;
 
   constructor(
     private readonly source: string,
@@ -226,6 +235,7 @@ class WorkflowReader {
   }
 
   private reportSyntaxErrors(doc: Document.Parsed): void {
+    this.hasSyntaxErrors = doc.errors.length > 0;
     for (const error of doc.errors.slice(0, MAX_DIAGNOSTICS)) {
       const [start, end] = error.pos;
       this.report('yaml-syntax', `YAML syntax error: ${error.message}`, this.offsetRange(start, end));
@@ -404,7 +414,15 @@ class WorkflowReader {
   // ---- Workflow ---------------------------------------------------------------------------------
 
   private readRoot(workflow: Workflow, root: YAMLMap.Parsed): void {
-    for (const { key, keyNode, value } of this.entries(root)) {
+    const entries = this.entries(root);
+    // After a YAML syntax error the keys yaml recovered (a tab-indented job read as a top-level key) are not the
+    // file's; GitHub reports only the syntax error, and so does this.
+    const checkKeys = !this.hasSyntaxErrors;
+    for (const { key, keyNode, value } of entries) {
+      // A `<<` here is already a merge-key diagnostic.
+      if (checkKeys && !WORKFLOW_KEYS.has(key) && !isMergeKey(keyNode)) {
+        this.invalidValue(keyNode, `Unexpected value '${key}'. A workflow's top level takes only ${TOP_LEVEL_TEXT}; GitHub rejects any other key.`);
+      }
       switch (key) {
         case 'name':
           setDefined(workflow, 'name', this.text(value, '`name`'));
@@ -422,6 +440,18 @@ class WorkflowReader {
           workflow.jobs = this.readJobs(value);
           break;
       }
+    }
+    if (!checkKeys) {
+      return;
+    }
+    // GitHub's "Required property is missing", at the document's first key (the file's start when it has none).
+    const first = root.items[0]?.key;
+    const at = first ? this.range(this.deref(first) ?? first) : this.range(root);
+    if (!entries.some((entry) => entry.key === 'on')) {
+      this.report('invalid-value', 'Required property is missing: on. A workflow needs on: the events that run it (workflow_call for a reusable workflow).', at);
+    }
+    if (!entries.some((entry) => entry.key === 'jobs')) {
+      this.report('invalid-value', 'Required property is missing: jobs. A workflow needs jobs: at least one job to run.', at);
     }
   }
 
@@ -852,6 +882,11 @@ function isNullish(node: Value): boolean {
   return node === null || (isScalar(node) && node.value === null);
 }
 
+/** A plain `<<` key (or one tagged `!!merge`): a YAML 1.1 merge key. */
+function isMergeKey(keyNode: ParsedNode): boolean {
+  return isScalar(keyNode) && ((keyNode.source === '<<' && keyNode.type === 'PLAIN') || keyNode.tag === 'tag:yaml.org,2002:merge');
+}
+
 /** A scalar key or value as the workflow author wrote it (`1.0` stays `1.0`, not `1`). */
 function scalarText(node: Scalar.Parsed): string {
   return typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
@@ -911,8 +946,7 @@ class DocumentCheck {
    * merging reader would run either way.
    */
   private checkMergeKey(keyNode: ParsedNode): void {
-    const isMergeKey = isScalar(keyNode) && ((keyNode.source === '<<' && keyNode.type === 'PLAIN') || keyNode.tag === 'tag:yaml.org,2002:merge');
-    if (isMergeKey) {
+    if (isMergeKey(keyNode)) {
       const message = 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).';
       this.reader.report('merge-key', message, this.reader.range(keyNode));
     }

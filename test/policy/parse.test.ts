@@ -248,6 +248,24 @@ describe('parsePolicy: YAML problems', () => {
     ]);
   });
 
+  const MERGE_KEY = 'YAML merge keys (<<) are not supported; write the keys out';
+  it.each([
+    ['a plain << without a directive', '', '<<: *p', 5],
+    ['a plain << under %YAML 1.1', '%YAML 1.1\n---\n', '<<: *p', 7],
+    ['a !!merge << (which yaml merges even under the core schema)', '', '!!merge <<: *p', 5],
+  ])('%s: one diagnostic at the << key, and nothing merged', (_name, directive, key, line) => {
+    const text = `${directive}version: 1\nrules:\n  pinning: &p\n    require: sha\n  max-depth:\n    ${key}\n    levels: 3\n`;
+    const column = key.indexOf('<<') + 5;
+    // Merged, `require` would land in max-depth; the only diagnostic is the merge key's own.
+    expect(diagnosticsOf(text)).toEqual([diag(line + 1, column, line + 1, column + 2, MERGE_KEY)]);
+  });
+
+  it('a quoted "<<" is an ordinary key, which the schema then judges', () => {
+    expect(diagnosticsOf('version: 1\nrules:\n  max-depth:\n    "<<": 3\n')).toEqual([
+      diag(4, 5, 4, 9, 'unknown key "<<" in rules.max-depth; allowed keys: "severity", "levels"'),
+    ]);
+  });
+
   it('reads YAML 1.2 even under a %YAML 1.1 directive (dates stay strings)', () => {
     const result = parsePolicy(
       '%YAML 1.1\n---\nversion: 1\nexceptions:\n  - uses: a/b/*\n    rules: [pinning]\n    reason: r\n    expires: 2027-06-30\n',

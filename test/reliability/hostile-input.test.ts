@@ -155,8 +155,8 @@ const CALLEE_CASES: CalleeCase[] = [
     content: () => fixture('alias-bomb.yml'),
     // The aliases are refused; the rest of the file is still read, so its call is checked too.
     marks: ['contract 4:11', 'contract 4:11'],
-    message: rejects(6, 'The YAML aliases expand to more than 100 copies (an alias bomb); they were not expanded'),
-    diagnostics: ['alias-limit 6:10'],
+    message: rejects(12, 'The YAML aliases expand to more than 100 copies (an alias bomb); they were not expanded'),
+    diagnostics: ['alias-limit 12:16'],
   },
   {
     input: '10,000 nested flow sequences',
@@ -273,7 +273,7 @@ describe('hostile files a workflow calls', () => {
 describe('hostile top-level files', () => {
   for (const directive of ['', '%YAML 1.1\n---\n']) {
     it(`a YAML merge key ${directive === '' ? 'without a directive' : 'under %YAML 1.1'}: an error at the << line, and the anchored uses is never merged`, async () => {
-      const text = `${directive}on: pull_request\nx-shared: &e\n  uses: evil/tools/.github/workflows/x.yml@v1\njobs:\n  call:\n    <<: *e\n`;
+      const text = `${directive}on: pull_request\nenv: &e\n  uses: evil/tools/.github/workflows/x.yml@v1\njobs:\n  call:\n    <<: *e\n`;
       const run = await pipeline(worldOf({ [CI]: text }));
       const line = directive === '' ? 6 : 8;
       for (const name of PRESETS) {
@@ -405,7 +405,7 @@ describe('hostile top-level files', () => {
 
 describe('top-level files the parser refuses', () => {
   it.each([
-    ['alias bomb', () => fixture('alias-bomb.yml').replace('on: workflow_call', 'on: pull_request'), ['alias-limit 6:10']],
+    ['alias bomb', () => fixture('alias-bomb.yml').replace('on: workflow_call', 'on: pull_request'), ['alias-limit 12:16']],
     ['10,000 nested flow sequences', () => corpus.deepFlowSequences(10_000), ['yaml-syntax 2:103']],
     ['duplicate keys', () => fixture('duplicate-keys.yml'), ['duplicate-key 8:7', 'duplicate-key 11:5', 'duplicate-key 9:3']],
     ['NUL bytes', () => corpus.nulText(), ['binary 1:1']],
@@ -568,7 +568,7 @@ describe('parser input bytes', () => {
     ['1 MiB + 1 byte of bytes', () => new Uint8Array(MAX_WORKFLOW_BYTES + 1).fill(0x23), [tooLarge]],
     ['10,000 nested flow sequences', () => corpus.deepFlowSequences(10_000), [tooDeep(2, 103)]],
     ['10,000 nested block sequences as bytes', () => new TextEncoder().encode(corpus.deepBlockSequences(10_000)), [tooDeep(3, 200)]],
-    ['an alias bomb', () => fixture('alias-bomb.yml'), ['alias-limit 6:10 The YAML aliases expand to more than 100 copies (an alias bomb); they were not expanded.']],
+    ['an alias bomb', () => fixture('alias-bomb.yml'), ['alias-limit 12:16 The YAML aliases expand to more than 100 copies (an alias bomb); they were not expanded.']],
   ])('%s', (_input, content, expected) => {
     const workflow = parseWorkflow(content(), HOSTILE);
     expect(workflow.diagnostics.map((d) => `${d.code} ${d.range.start.line}:${d.range.start.column} ${d.message}`)).toEqual(expected);

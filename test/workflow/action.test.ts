@@ -43,6 +43,11 @@ describe('parseActionManifest', () => {
     });
   });
 
+  it('takes the keys of an action file, which a workflow\'s top level does not (no on, no jobs)', () => {
+    const text = 'name: x\nauthor: me\ninputs: { a: { required: true } }\noutputs: {}\nbranding: { icon: box }\nruns:\n  using: node24\n  main: i.js\n';
+    expect(parseActionManifest(text, 'action.yml').diagnostics).toEqual([]);
+  });
+
   it.each<[string, string, unknown]>([
     ['a container by image', 'runs:\n  using: docker\n  image: docker://alpine:3.20\n', { using: 'docker', range: r(2, 3, 3, 30), image: { value: 'docker://alpine:3.20', range: r(3, 10, 3, 30) } }],
     ['a container from its Dockerfile', 'runs:\n  using: docker\n  image: Dockerfile\n', { using: 'docker', range: r(2, 3, 3, 20), image: { value: 'Dockerfile', range: r(3, 10, 3, 20) } }],

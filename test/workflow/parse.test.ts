@@ -5,6 +5,8 @@ import { parseUses } from '../../src/workflow/uses.js';
 import type { Diagnostic, Job, SourceRange, Workflow } from '../../src/workflow/model.js';
 
 const SHA = '8f4b7f84864484a7bf31766abe9204da3cbe65b3';
+/** A `jobs:` line for snippets about the rest of the file: GitHub requires `on` and `jobs` in every workflow. */
+const JOBS = 'jobs: { a: { runs-on: x } }';
 
 /** A range from line:column to line:column (end just after the last character). */
 function r(startLine: number, startColumn: number, endLine: number, endColumn: number): SourceRange {
@@ -308,6 +310,7 @@ describe('parseWorkflow: the keywords of a calling job', () => {
       '    concurrency: deploy-${{ github.ref }}',
       '    with:',
       '    secrets:',
+      'on: push',
     );
     expect(workflow.diagnostics).toEqual([]);
     const a = job(workflow, 'a');
@@ -340,6 +343,7 @@ describe('parseWorkflow: the keywords of a calling job', () => {
       '    # v9.9.9',
       '  tab:',
       "    uses: 'o/r/.github/workflows/x.yml@v1'\t# tag=v1.0.0",
+      'on: push',
     );
     expect(workflow.diagnostics).toEqual([]);
     expect(job(workflow, 'quoted').uses).toEqual({ value: 'o/r/.github/workflows/x.yml@v1', range: r(3, 11, 3, 43), comment: 'pin@v2' });
@@ -350,7 +354,7 @@ describe('parseWorkflow: the keywords of a calling job', () => {
   });
 
   it('reads files with Windows line endings', () => {
-    const workflow = parseWorkflow('jobs:\r\n  a:\r\n    uses: ./.github/workflows/a.yml # v1\r\n    with:\r\n      x: 1\r\n', 'x.yml');
+    const workflow = parseWorkflow('jobs:\r\n  a:\r\n    uses: ./.github/workflows/a.yml # v1\r\n    with:\r\n      x: 1\r\non: push\r\n', 'x.yml');
     expect(workflow.diagnostics).toEqual([]);
     expect(job(workflow, 'a').uses).toEqual({ value: './.github/workflows/a.yml', range: r(3, 11, 3, 36), comment: 'v1' });
     expect(job(workflow, 'a').with?.range).toEqual(r(4, 5, 5, 11));
@@ -358,13 +362,15 @@ describe('parseWorkflow: the keywords of a calling job', () => {
 
   it('resolves YAML aliases to the anchored text', () => {
     const workflow = parse(
-      'x-shared: &shared octo/shared/.github/workflows/build.yml@v1 # v1.0.0',
+      // The anchor on a key GitHub takes at the top level (an x-… key is "Unexpected value"), at the same columns.
+      'run-name: &shared octo/shared/.github/workflows/build.yml@v1 # v1.0.0',
       'jobs:',
       '  a:',
       '    uses: *shared',
       '  b: &job',
       '    uses: ./.github/workflows/b.yml',
       '  c: *job',
+      'on: push',
     );
     expect(workflow.diagnostics).toEqual([]);
     expect(job(workflow, 'a').uses).toEqual({ value: 'octo/shared/.github/workflows/build.yml@v1', range: r(1, 19, 1, 61), comment: 'v1.0.0' });
@@ -422,18 +428,18 @@ describe('parseWorkflow: the three forms of `on`', () => {
   });
 
   it('reports an `on` that is none of them', () => {
-    const number = parse('on: 5');
+    const number = parse('on: 5', JOBS);
     expect(number.on).toBeUndefined();
     expect(number.diagnostics).toEqual([
       { code: 'invalid-value', message: '`on` must name an event, a list of events or a mapping of events.', range: r(1, 5, 1, 6) },
     ]);
-    expect(parse('on:').diagnostics).toEqual([
+    expect(parse('on:', JOBS).diagnostics).toEqual([
       { code: 'invalid-value', message: '`on` must name an event, a list of events or a mapping of events.', range: r(1, 4, 1, 4) },
     ]);
   });
 
   it('reports workflow_call declarations of the wrong type', () => {
-    const workflow = parse('on:', '  workflow_call:', '    inputs:', '      a: string', '      b:', '    secrets: [x]');
+    const workflow = parse('on:', '  workflow_call:', '    inputs:', '      a: string', '      b:', '    secrets: [x]', JOBS);
     expect(workflow.on?.workflowCall?.inputs).toEqual([{ name: 'b', range: r(5, 7, 5, 8), required: false }]);
     expect(workflow.diagnostics).toEqual([
       { code: 'invalid-value', message: '`inputs.a` must be a mapping.', range: r(4, 10, 4, 16) },
@@ -448,13 +454,13 @@ describe('parseWorkflow: permissions', () => {
     ['permissions: write-all', { kind: 'write-all', range: r(1, 1, 1, 23) }],
     ['permissions: {}', { kind: 'map', scopes: {}, range: r(1, 1, 1, 16) }],
   ])('%s', (line, permissions) => {
-    const workflow = parse(line);
+    const workflow = parse(line, 'on: push', JOBS);
     expect(workflow.diagnostics).toEqual([]);
     expect(workflow.permissions).toEqual(permissions);
   });
 
   it('reads a map of scopes', () => {
-    const workflow = parse('permissions:', '  contents: read', '  id-token: write', '  issues: none');
+    const workflow = parse('permissions:', '  contents: read', '  id-token: write', '  issues: none', 'on: push', JOBS);
     expect(workflow.diagnostics).toEqual([]);
     expect(workflow.permissions).toEqual({
       kind: 'map',
@@ -468,7 +474,7 @@ describe('parseWorkflow: permissions', () => {
   });
 
   it('reports a level that is not read, write or none, and keeps the others', () => {
-    const workflow = parse('permissions:', '  contents: admin', '  issues: write');
+    const workflow = parse('permissions:', '  contents: admin', '  issues: write', 'on: push', JOBS);
     expect(workflow.permissions).toEqual({ kind: 'map', range: r(1, 1, 3, 16), scopes: { issues: { value: 'write', range: r(3, 11, 3, 16) } } });
     expect(workflow.diagnostics).toEqual([
       { code: 'invalid-value', message: 'Permission "contents" must be read, write or none.', range: r(2, 13, 2, 18) },
@@ -476,7 +482,7 @@ describe('parseWorkflow: permissions', () => {
   });
 
   it('reports a string that is not read-all or write-all', () => {
-    const workflow = parse('permissions: read');
+    const workflow = parse('permissions: read', 'on: push', JOBS);
     expect(workflow.permissions).toBeUndefined();
     expect(workflow.diagnostics).toEqual([
       {
@@ -493,7 +499,7 @@ describe('parseWorkflow: diagnostics', () => {
     ['without a directive', [], 6],
     ['under %YAML 1.1, whose schema would merge it', ['%YAML 1.1', '---'], 8],
   ])('reports a YAML merge key %s at the << key and never merges it', (_name, directive, line) => {
-    const workflow = parse(...directive, 'on: push', 'x: &e', '  uses: evil/tools/.github/workflows/x.yml@v1', 'jobs:', '  call:', '    <<: *e', '  off:', '    runs-on: off');
+    const workflow = parse(...directive, 'on: push', 'env: &e', '  uses: evil/tools/.github/workflows/x.yml@v1', 'jobs:', '  call:', '    <<: *e', '  off:', '    runs-on: off');
     expect(workflow.diagnostics).toEqual([
       {
         code: 'merge-key',
@@ -519,6 +525,54 @@ describe('parseWorkflow: diagnostics', () => {
         code: 'invalid-value',
         message: 'Required property is missing: runs-on. Job "build" needs runs-on (a runner for its steps) or uses (a reusable workflow to call).',
         range: r(3, 3, 3, 8),
+      },
+    ]);
+  });
+
+  it('an unknown top-level key: GitHub\'s "Unexpected value" at that key, once per key', () => {
+    const message = (key: string): string =>
+      `Unexpected value '${key}'. A workflow's top level takes only name, description, run-name, on, permissions, env, defaults, concurrency and jobs; GitHub rejects any other key.`;
+    const workflow = parse('on: push', 'x-shared: &e', '  uses: evil/tools/.github/workflows/x.yml@v1', 'jobs:', '  a:', '    runs-on: x', 'runs-on: y', '"7": z');
+    expect(workflow.diagnostics).toEqual([
+      { code: 'invalid-value', message: message('x-shared'), range: r(2, 1, 2, 9) },
+      { code: 'invalid-value', message: message('runs-on'), range: r(7, 1, 7, 8) },
+      { code: 'invalid-value', message: message('7'), range: r(8, 1, 8, 4) },
+    ]);
+    expect(workflow.jobs.map((each) => each.id)).toEqual(['a']);
+  });
+
+  it('takes every key of GitHub\'s workflow root without a diagnostic', () => {
+    const workflow = parse(
+      'name: CI',
+      'description: Builds',
+      'run-name: build ${{ github.ref }}',
+      'on: push',
+      'permissions: read-all',
+      'env: { A: "1" }',
+      'defaults: { run: { shell: bash } }',
+      'concurrency: ci',
+      JOBS,
+    );
+    expect(workflow.diagnostics).toEqual([]);
+  });
+
+  it('a missing on or jobs: GitHub\'s "Required property is missing" at the first key', () => {
+    const missingOn = 'Required property is missing: on. A workflow needs on: the events that run it (workflow_call for a reusable workflow).';
+    const missingJobs = 'Required property is missing: jobs. A workflow needs jobs: at least one job to run.';
+    expect(parse('# CI', 'name: CI', JOBS).diagnostics).toEqual([{ code: 'invalid-value', message: missingOn, range: r(2, 1, 2, 5) }]);
+    expect(parse('on: push').diagnostics).toEqual([{ code: 'invalid-value', message: missingJobs, range: r(1, 1, 1, 3) }]);
+    expect(parse('{}').diagnostics).toEqual([
+      { code: 'invalid-value', message: missingOn, range: r(1, 1, 1, 3) },
+      { code: 'invalid-value', message: missingJobs, range: r(1, 1, 1, 3) },
+    ]);
+  });
+
+  it('a top-level << is a merge-key diagnostic only, not also an unexpected key', () => {
+    expect(parse('env: &x', '  A: "1"', '<<: *x', 'on: push', JOBS).diagnostics).toEqual([
+      {
+        code: 'merge-key',
+        message: 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).',
+        range: r(3, 1, 3, 3),
       },
     ]);
   });
@@ -573,10 +627,10 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports duplicate keys anywhere, comparing keys as the strings GitHub reads', () => {
-    const workflow = parse('on: push', 'env:', '  A: 1', '  B: 2', '  A: 3', '1: x', '"1": y', 'jobs: {}');
+    const workflow = parse('on: push', 'env:', '  A: 1', '  B: 2', '  A: 3', '  1: x', '  "1": y', 'jobs: {}');
     expect(workflow.diagnostics).toEqual([
       { code: 'duplicate-key', message: 'Duplicate key "A": GitHub rejects repeated keys; keep one.', range: r(5, 3, 5, 4) },
-      { code: 'duplicate-key', message: 'Duplicate key "1": GitHub rejects repeated keys; keep one.', range: r(7, 1, 7, 4) },
+      { code: 'duplicate-key', message: 'Duplicate key "1": GitHub rejects repeated keys; keep one.', range: r(7, 3, 7, 6) },
     ]);
   });
 
@@ -614,36 +668,37 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports a duplicate job id', () => {
-    const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', '  a:', '    uses: ./.github/workflows/b.yml');
+    const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', '  a:', '    uses: ./.github/workflows/b.yml', 'on: push');
     expect(codes(workflow)).toEqual(['duplicate-key']);
     expect(workflow.diagnostics[0]?.range).toEqual(r(4, 3, 4, 4));
     expect(workflow.jobs.map((candidate) => candidate.uses?.value)).toEqual(['./.github/workflows/a.yml']);
   });
 
   it('stops an alias bomb at the alias that crosses the limit, and reads the rest', () => {
-    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    // In a matrix, which takes lists of any values, so the file is otherwise one GitHub accepts.
+    const lines = ['        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let level = 1; level < 9; level += 1) {
       const name = String.fromCharCode(97 + level);
       const previous = `*${String.fromCharCode(96 + level)}`;
-      lines.push(`${name}: &${name} [${Array(9).fill(previous).join(',')}]`);
+      lines.push(`        ${name}: &${name} [${Array(9).fill(previous).join(',')}]`);
     }
-    const workflow = parse(...lines, 'jobs:', '  x:', '    uses: ./.github/workflows/a.yml');
+    const workflow = parse('on: push', 'jobs:', '  x:', '    uses: ./.github/workflows/a.yml', '    strategy:', '      matrix:', ...lines);
     expect(workflow.diagnostics).toEqual([
       {
         code: 'alias-limit',
         message: 'The YAML aliases expand to more than 100 copies (an alias bomb); they were not expanded.',
-        range: r(4, 8, 4, 10),
+        range: r(10, 16, 10, 18),
       },
     ]);
     expect(job(workflow, 'x').uses?.value).toBe('./.github/workflows/a.yml');
   });
 
   it('refuses an alias inside the node it names, and an alias without an anchor', () => {
-    expect(parse('a: &a [*a]', 'jobs: {}').diagnostics).toEqual([
-      { code: 'alias-limit', message: 'Alias *a sits inside the node it names; it would expand forever.', range: r(1, 8, 1, 10) },
+    expect(parse('on: push', 'env:', '  a: &a [*a]', 'jobs: {}').diagnostics).toEqual([
+      { code: 'alias-limit', message: 'Alias *a sits inside the node it names; it would expand forever.', range: r(3, 10, 3, 12) },
     ]);
-    expect(parse('a: *nope', 'jobs: {}').diagnostics).toEqual([
-      { code: 'yaml-syntax', message: 'Alias *nope names no anchor before it.', range: r(1, 4, 1, 9) },
+    expect(parse('on: push', 'env:', '  a: *nope', 'jobs: {}').diagnostics).toEqual([
+      { code: 'yaml-syntax', message: 'Alias *nope names no anchor before it.', range: r(3, 6, 3, 11) },
     ]);
   });
 
@@ -656,13 +711,13 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports jobs that are not mappings and keeps the others', () => {
-    const workflow = parse('jobs:', '  a: run this', '  b:', '  c:', '    uses: ./.github/workflows/c.yml');
+    const workflow = parse('jobs:', '  a: run this', '  b:', '  c:', '    uses: ./.github/workflows/c.yml', 'on: push');
     expect(workflow.diagnostics).toEqual([
       { code: 'not-a-mapping', message: 'Job "a" must be a mapping of keywords (runs-on and steps, or uses).', range: r(2, 6, 2, 14) },
       { code: 'not-a-mapping', message: 'Job "b" must be a mapping of keywords (runs-on and steps, or uses).', range: r(3, 5, 3, 5) },
     ]);
     expect(workflow.jobs.map((candidate) => candidate.id)).toEqual(['c']);
-    expect(parse('jobs: [a, b]').diagnostics).toEqual([
+    expect(parse('jobs: [a, b]', 'on: push').diagnostics).toEqual([
       { code: 'not-a-mapping', message: '`jobs` must be a mapping of job ids to jobs.', range: r(1, 7, 1, 13) },
     ]);
   });
@@ -680,6 +735,7 @@ describe('parseWorkflow: diagnostics', () => {
       '    uses:',
       '  fine:',
       '    uses: ./.github/workflows/fine.yml',
+      'on: push',
     );
     const message = '`uses` must be a string naming a workflow or an action.';
     expect(workflow.diagnostics).toEqual([
@@ -699,7 +755,7 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports job values of the wrong type', () => {
-    const workflow = parse('jobs:', '  a:', '    uses: x', '    with: [1]', '    secrets: 5', '    needs: {a: 1}', '    steps: foo', '    if: [x]');
+    const workflow = parse('jobs:', '  a:', '    uses: x', '    with: [1]', '    secrets: 5', '    needs: {a: 1}', '    steps: foo', '    if: [x]', 'on: push');
     expect(workflow.diagnostics).toEqual([
       { code: 'invalid-value', message: '`with` must be a mapping of input names to values.', range: r(4, 11, 4, 14) },
       { code: 'invalid-value', message: '`secrets` must be `inherit` or a mapping of secret names to values.', range: r(5, 14, 5, 15) },
@@ -718,7 +774,7 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports steps that are not mappings and keeps the position of the others', () => {
-    const workflow = parse('jobs:', '  a:', '    steps:', '      - run', '      -', '      - uses: [x]', '      - uses: a/b@v1 # v1.0.0', '    runs-on: x');
+    const workflow = parse('jobs:', '  a:', '    steps:', '      - run', '      -', '      - uses: [x]', '      - uses: a/b@v1 # v1.0.0', '    runs-on: x', 'on: push');
     expect(workflow.diagnostics).toEqual([
       { code: 'not-a-mapping', message: 'Step 1 must be a mapping (uses or run, …).', range: r(4, 9, 4, 12) },
       { code: 'not-a-mapping', message: 'Step 2 must be a mapping (uses or run, …).', range: r(5, 8, 5, 8) },
@@ -731,9 +787,9 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('reports a second YAML document', () => {
-    const workflow = parse('on: push', '---', 'jobs: {}');
+    const workflow = parse('on: push', 'jobs: {}', '---', 'jobs: {}');
     expect(workflow.diagnostics).toEqual([
-      { code: 'yaml-syntax', message: 'A workflow file holds one YAML document; this starts a second one.', range: r(2, 1, 2, 1) },
+      { code: 'yaml-syntax', message: 'A workflow file holds one YAML document; this starts a second one.', range: r(3, 1, 3, 1) },
     ]);
     expect(workflow.on?.events.map((event) => event.value)).toEqual(['push']);
   });
@@ -746,7 +802,7 @@ describe('parseWorkflow: diagnostics', () => {
 
     it('counts bytes, not characters', () => {
       expect(MAX_WORKFLOW_BYTES).toBe(1_048_576);
-      const ascii = `on: push\n#${'x'.repeat(MAX_WORKFLOW_BYTES - 10)}`;
+      const ascii = `on: push\njobs: {}\n#${'x'.repeat(MAX_WORKFLOW_BYTES - 19)}`;
       expect(Buffer.byteLength(ascii)).toBe(MAX_WORKFLOW_BYTES);
       expect(parseWorkflow(ascii, 'x.yml').diagnostics).toEqual([]);
       expect(parseWorkflow(`${ascii}x`, 'x.yml')).toEqual({ path: 'x.yml', jobs: [], diagnostics: tooLarge });
@@ -775,7 +831,7 @@ describe('parseWorkflow: diagnostics', () => {
     });
 
     it('reads UTF-8 bytes, a byte order mark not counting as a column', () => {
-      const bytes = new TextEncoder().encode('\uFEFFjobs:\n  a:\n    uses: ./.github/workflows/é.yml\n');
+      const bytes = new TextEncoder().encode('\uFEFFjobs:\n  a:\n    uses: ./.github/workflows/é.yml\non: push\n');
       expect(bytes[0]).toBe(0xef);
       const workflow = parseWorkflow(bytes, 'x.yml');
       expect(workflow.diagnostics).toEqual([]);
@@ -808,7 +864,7 @@ describe('parseWorkflow: diagnostics', () => {
     });
 
     it('reads nesting as deep as real workflows', () => {
-      const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', `    with: { deep: ${'['.repeat(60)}1${']'.repeat(60)} }`);
+      const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', `    with: { deep: ${'['.repeat(60)}1${']'.repeat(60)} }`, 'on: push');
       expect(workflow.diagnostics).toEqual([]);
       let value = job(workflow, 'a').with?.entries.deep?.value;
       for (let level = 0; level < 60; level += 1) {
