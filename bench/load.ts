@@ -7,21 +7,25 @@
 // duplicates by delivery id) is sent over HTTP; the run waits until every expected check run is completed and
 // prints throughput, latency from delivery to completed check, peak memory, GitHub requests, and the lost and
 // duplicated results. `--no-throttle` turns the throttling plugin off to show the app's own capacity.
-// Options: --no-throttle, --deliveries N (default 500), --deadline-min M (default 60), --seed S.
+// `--realistic`: GitHub as an organization meets it — 50 repositories, 200 pull requests opened within 10 s on one
+// installation, every request answered after 100 ms, and GitHub's secondary limit (403 with `retry-after` once more
+// than --max-concurrent requests are in flight); it prints delivery→ack and delivery→completed check percentiles,
+// requests per check, and one check alone against its round-trip limit.
+// Options: --no-throttle, --realistic, --deliveries N (default 500), --deadline-min M (default 60), --seed S,
+// --latency-ms L (default 100 with --realistic, else 0), --max-concurrent C (default 20, with --realistic).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { pino } from 'pino';
-import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import { WardenOctokit } from '../src/octokit.js';
 import { createWardenApp } from '../src/app/index.js';
 import { readConfig } from '../src/config.js';
+import { startWardenServer } from '../src/server.js';
 import { createServices } from '../src/services.js';
 import type { AppGitHub, FakeCheckRun } from '../test/support/app-github.js';
 import type { FakeOutcome, FakeRequest } from '../test/support/fake-github.js';
@@ -60,7 +64,15 @@ interface RequestCounts {
   failed: number;
 }
 
-type ChildMessage = { type: 'ready'; url: string; plan: PlannedDelivery[] } | { type: 'status'; runs: RunState[]; requests: RequestCounts; rssBytes: number; lastRequestAt: number };
+type ChildMessage =
+  | { type: 'ready'; url: string; plan: PlannedDelivery[]; probe?: PlannedDelivery }
+  | { type: 'status'; runs: RunState[]; requests: RequestCounts; rssBytes: number; lastRequestAt: number; busyMs: number; limited: number };
+
+/** How the imitation behaves: its latency, and GitHub's secondary limit on concurrent requests (0: none). */
+interface GitHubBehaviour {
+  latencyMs: number;
+  maxConcurrent: number;
+}
 type ParentMessage = { type: 'status' } | { type: 'stop' };
 
 /** A small seeded generator (mulberry32): the same plan on every run. */
@@ -88,16 +100,52 @@ interface Activity {
   completedAt: Map<number, number>;
   /** When the last request arrived. */
   lastRequestAt: number;
+  /** When each answered request arrived and was answered. */
+  intervals: [number, number][];
+  /** Requests refused by the secondary limit. */
+  limited: number;
 }
 
-async function buildWorld(total: number, seed: number): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; activity: Activity }> {
+/** The union of request intervals: how long GitHub itself was answering something. */
+function busyTime(intervals: [number, number][]): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [from, to] of sorted) {
+    if (from > end) {
+      total += to - from;
+      end = to;
+    } else if (to > end) {
+      total += to - end;
+      end = to;
+    }
+  }
+  return total;
+}
+
+async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; probe?: PlannedDelivery; activity: Activity }> {
   const world = await import('../test/support/app-github.js');
-  const activity: Activity = { completedAt: new Map(), lastRequestAt: 0 };
+  const activity: Activity = { completedAt: new Map(), lastRequestAt: 0, intervals: [], limited: 0 };
   const { completedAt } = activity;
+  let inFlight = 0;
   class TimedGitHub extends world.AppGitHub {
     override async handle(request: FakeRequest, origin: string): Promise<FakeOutcome> {
       activity.lastRequestAt = Date.now();
-      const outcome = await super.handle(request, origin);
+      // GitHub's secondary limit on concurrency: it answers at once, asking the app to wait a second.
+      if (behaviour.maxConcurrent > 0 && inFlight >= behaviour.maxConcurrent) {
+        activity.limited += 1;
+        return {
+          kind: 'respond',
+          response: { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } },
+        };
+      }
+      const started = Date.now();
+      inFlight += 1;
+      if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+      const outcome = await super.handle(request, origin).finally(() => {
+        inFlight -= 1;
+      });
+      activity.intervals.push([started, Date.now()]);
       const id = request.method === 'PATCH' ? /\/check-runs\/(\d+)$/.exec(request.path.split('?')[0] ?? '')?.[1] : undefined;
       const run = id === undefined ? undefined : this.checkRuns.find((candidate) => String(candidate.id) === id);
       if (run?.status === 'completed' && !completedAt.has(run.id)) completedAt.set(run.id, Date.now());
@@ -119,6 +167,7 @@ async function buildWorld(total: number, seed: number): Promise<{ gh: AppGitHub;
   gh.addRepo(world.POLICY_REPO);
   gh.commit(world.POLICY_REPO, { [world.POLICY_PATH]: 'version: 1\nextends: recommended\n' }, { branch: 'main' });
 
+  if (realistic) return { gh, activity, ...realisticPlan(world, gh, total, libWf, libSha) };
   const repos = Array.from({ length: 10 }, (_, index) => `octo-org/service-${index}`);
   const unique = Math.round(total / 1.2);
   const merges = Math.round(unique / 8);
@@ -163,6 +212,24 @@ async function buildWorld(total: number, seed: number): Promise<{ gh: AppGitHub;
   return { gh, plan: plan.slice(0, total), activity };
 }
 
+/**
+ * The realistic burst: `total` pull requests opened across 50 repositories, one `opened` each. Half call lib@v1
+ * (a tag: the recommended preset asks for a pin, so they fail with a suggestion), half pin it (they pass). The
+ * probe is one more pull request, evaluated alone first, to compare one check with its round-trip limit.
+ */
+function realisticPlan(world: typeof import('../test/support/app-github.js'), gh: AppGitHub, total: number, libWf: string, libSha: string): { plan: PlannedDelivery[]; probe: PlannedDelivery } {
+  const repos = Array.from({ length: 50 }, (_, index) => `octo-org/repo-${index}`);
+  for (const repo of repos) gh.addRepo(repo);
+  const open = (repo: string, number: number, id: string): PlannedDelivery => {
+    const call = number % 2 === 0 ? `${libWf}@v1` : `${libWf}@${libSha} # v1`;
+    const pull = world.createPull(gh, { repo, number, headRef: `pr-${number}`, base: { 'README.md': `${repo}\n` }, head: { [world.CI]: world.calling({ call }) } });
+    return { id, name: 'pull_request', body: JSON.stringify(world.pullRequestPayload(gh, 'opened', pull)), check: `${repo}@${pull.headSha}` };
+  };
+  const probe = open(repos[0]!, 99, 'probe');
+  const plan = Array.from({ length: total }, (_, index) => open(repos[index % repos.length]!, 100 + index, `load-${index + 1}`));
+  return { plan, probe };
+}
+
 function countRequests(gh: AppGitHub): RequestCounts {
   const counts: RequestCounts = { total: gh.requests.length, graphql: 0, restReads: 0, writes: 0, tokenExchanges: 0, failed: 0 };
   for (const entry of gh.requests) {
@@ -175,8 +242,8 @@ function countRequests(gh: AppGitHub): RequestCounts {
   return counts;
 }
 
-async function serveGitHub(total: number, seed: number): Promise<void> {
-  const { gh, plan, activity } = await buildWorld(total, seed);
+async function serveGitHub(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<void> {
+  const { gh, plan, probe, activity } = await buildWorld(total, seed, behaviour, realistic);
   const server = await gh.listen();
   const send = (message: ChildMessage): void => void process.send?.(message);
   const state = (run: FakeCheckRun): RunState => {
@@ -190,18 +257,20 @@ async function serveGitHub(total: number, seed: number): Promise<void> {
     }
     // A request still being answered counts as activity now.
     const lastRequestAt = gh.busy > 0 ? Date.now() : activity.lastRequestAt;
-    send({ type: 'status', runs: gh.checkRuns.map(state), requests: countRequests(gh), rssBytes: process.memoryUsage().rss, lastRequestAt });
+    send({ type: 'status', runs: gh.checkRuns.map(state), requests: countRequests(gh), rssBytes: process.memoryUsage().rss, lastRequestAt, busyMs: busyTime(activity.intervals), limited: activity.limited });
   });
-  send({ type: 'ready', url: server.url, plan });
+  send({ type: 'ready', url: server.url, plan, ...(probe && { probe }) });
 }
 
 // ---- the app and the burst (parent process) -----------------------------------------------------------
 
 interface Options {
   throttle: boolean;
+  realistic: boolean;
   deliveries: number;
   deadlineMs: number;
   seed: number;
+  behaviour: GitHubBehaviour;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -211,7 +280,16 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} needs a positive number`);
     return parsed;
   };
-  return { throttle: !argv.includes('--no-throttle'), deliveries: value('--deliveries', 500), deadlineMs: value('--deadline-min', 60) * 60_000, seed: value('--seed', 7) };
+  const realistic = argv.includes('--realistic');
+  const latencyMs = argv.includes('--latency-ms') ? value('--latency-ms', 100) : realistic ? 100 : 0;
+  return {
+    throttle: !argv.includes('--no-throttle'),
+    realistic,
+    deliveries: value('--deliveries', realistic ? 200 : 500),
+    deadlineMs: value('--deadline-min', 60) * 60_000,
+    seed: value('--seed', 7),
+    behaviour: { latencyMs, maxConcurrent: realistic ? value('--max-concurrent', 20) : 0 },
+  };
 }
 
 class GitHubChild {
@@ -221,12 +299,13 @@ class GitHubChild {
     process.on('message', (message: ChildMessage) => this.waiting.shift()?.(message));
   }
 
-  static async start(options: Options): Promise<{ child: GitHubChild; url: string; plan: PlannedDelivery[] }> {
+  static async start(options: Options): Promise<{ child: GitHubChild; url: string; plan: PlannedDelivery[]; probe?: PlannedDelivery }> {
     const script = fileURLToPath(import.meta.url);
-    const child = new GitHubChild(fork(script, ['--github', String(options.deliveries), String(options.seed)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const args = ['--github', String(options.deliveries), String(options.seed), String(options.behaviour.latencyMs), String(options.behaviour.maxConcurrent), options.realistic ? 'realistic' : 'mixed'];
+    const child = new GitHubChild(fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const ready = await child.next();
     if (ready.type !== 'ready') throw new Error('the GitHub imitation did not start');
-    return { child, url: ready.url, plan: ready.plan };
+    return { child, url: ready.url, plan: ready.plan, ...(ready.probe && { probe: ready.probe }) };
   }
 
   next(): Promise<ChildMessage> {
@@ -271,16 +350,14 @@ async function startApp(githubUrl: string, options: Options, dataDir: string): P
   });
   const config = readConfig({ GHE_HOST: host, GHE_PROTOCOL: 'http', WARDEN_DATA_DIR: join(dataDir, 'store') });
   const services = await createServices(config, log.child({ name: 'warden' }));
-  const middleware = await createNodeMiddleware(createWardenApp(services), { probot });
-  const server: Server = createServer((request, response) => void middleware(request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
+  await probot.load(createWardenApp(services));
+  // As `npm start` serves: the intake answers 202 once the work item is written, the worker loop evaluates.
+  const server = await startWardenServer({ probot, services, secret: SECRET, port: 0, host: '127.0.0.1', log: log.child({ name: 'warden' }) });
   return {
-    url,
+    url: `${server.url}/api/github/webhooks`,
     logFile,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
       await services.close();
       log.flush();
     },
@@ -290,6 +367,8 @@ async function startApp(githubUrl: string, options: Options, dataDir: string): P
 interface Sent {
   /** When the first copy of each delivery id was sent (epoch ms). */
   sentAt: Map<string, number>;
+  /** Each delivery's time from sending to the app's answer (ms). */
+  ackMs: number[];
   statuses: Map<number, number>;
   firstSentAt: number;
   lastAnsweredAt: number;
@@ -310,15 +389,21 @@ async function post(url: string, delivery: PlannedDelivery, signature: string): 
   }
 }
 
-async function sendBurst(url: string, plan: PlannedDelivery[]): Promise<Sent> {
+/** Sends the plan, 50 at a time; spread evenly over `spreadMs` when given (pull requests opened over 10 s). */
+async function sendBurst(url: string, plan: PlannedDelivery[], spreadMs = 0): Promise<Sent> {
   const limit = pLimit(SENDERS);
-  const sent: Sent = { sentAt: new Map(), statuses: new Map(), firstSentAt: Date.now(), lastAnsweredAt: 0 };
+  const start = Date.now();
+  const sent: Sent = { sentAt: new Map(), ackMs: [], statuses: new Map(), firstSentAt: start, lastAnsweredAt: 0 };
   await Promise.all(
-    plan.map((delivery) =>
+    plan.map((delivery, index) =>
       limit(async () => {
-        if (!sent.sentAt.has(delivery.id)) sent.sentAt.set(delivery.id, Date.now());
+        const due = start + (spreadMs * index) / Math.max(1, plan.length);
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        const sentAt = Date.now();
+        if (!sent.sentAt.has(delivery.id)) sent.sentAt.set(delivery.id, sentAt);
         const signature = `sha256=${createHmac('sha256', SECRET).update(delivery.body).digest('hex')}`;
         const status = await post(url, delivery, signature);
+        sent.ackMs.push(Date.now() - sentAt);
         sent.statuses.set(status, (sent.statuses.get(status) ?? 0) + 1);
         sent.lastAnsweredAt = Date.now();
       }),
@@ -326,6 +411,33 @@ async function sendBurst(url: string, plan: PlannedDelivery[]): Promise<Sent> {
   );
   return sent;
 }
+
+/**
+ * One check alone (the probe): delivery→completed against its round-trip limit — the time GitHub itself spent
+ * answering (the union of its requests' intervals), and at least the one-second spacing of its two writes.
+ */
+async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number): Promise<void> {
+  const before = await child.status();
+  const sent = await sendBurst(url, [probe]);
+  let status: typeof before;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    status = await child.status();
+    if (status.runs.some((run) => run.key === probe.check && run.status === 'completed')) break;
+  }
+  const run = status.runs.find((each) => each.key === probe.check);
+  const took = (run?.completedAt ?? NaN) - (sent.sentAt.get(probe.id) ?? NaN);
+  const requests = status.requests.total - before.requests.total;
+  const busy = status.busyMs - before.busyMs;
+  const limit = Math.max(busy, WRITE_SPACING_MS + 2 * latencyMs);
+  console.log(
+    `Single check alone: ${seconds(took)} delivery→completed (ack ${sent.ackMs[0] ?? NaN} ms); ${requests} GitHub requests, GitHub busy ${seconds(busy)} ` +
+      `(${(busy / Math.max(1, latencyMs)).toFixed(1)} round trips of ${latencyMs} ms); round-trip limit ${seconds(limit)} (its writes 1.05 s apart) → ${(took / limit).toFixed(2)}× the limit`,
+  );
+}
+
+/** The app's spacing of writes per installation (src/octokit.ts). */
+const WRITE_SPACING_MS = 1050;
 
 /** Warnings and errors the app logged, by message, most frequent first. */
 async function logSummary(file: string): Promise<string> {
@@ -338,6 +450,17 @@ async function logSummary(file: string): Promise<string> {
   }
   if (counts.size === 0) return 'no warnings or errors';
   return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([label, count]) => `${count}× ${label}`).join('; ');
+}
+
+function subtractCounts(after: RequestCounts, before: RequestCounts): RequestCounts {
+  return {
+    total: after.total - before.total,
+    graphql: after.graphql - before.graphql,
+    restReads: after.restReads - before.restReads,
+    writes: after.writes - before.writes,
+    tokenExchanges: after.tokenExchanges - before.tokenExchanges,
+    failed: after.failed - before.failed,
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -358,15 +481,20 @@ async function run(options: Options): Promise<void> {
     peakRss = Math.max(peakRss, usage.rss);
     peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 100);
-  const { child, url: githubUrl, plan } = await GitHubChild.start(options);
+  const { child, url: githubUrl, plan, probe } = await GitHubChild.start(options);
   const app = await startApp(githubUrl, options, dataDir);
+  if (probe) await probeOne(child, app.url, probe, options.behaviour.latencyMs);
+  const beforeBurst = await child.status();
   const startRss = process.memoryUsage().rss;
   const expected = new Map<string, string>();
   for (const delivery of plan) if (delivery.check !== undefined) expected.set(delivery.check, delivery.id);
-  console.log(`Load: ${plan.length} deliveries (${new Set(plan.map((delivery) => delivery.id)).size} unique ids, ${expected.size} check runs expected), throttling ${options.throttle ? 'ON (as in production)' : 'OFF'}`);
+  console.log(
+    `Load: ${plan.length} deliveries (${new Set(plan.map((delivery) => delivery.id)).size} unique ids, ${expected.size} check runs expected), throttling ${options.throttle ? 'ON (as in production)' : 'OFF'}` +
+      (options.realistic ? `; GitHub imitation answering after ${options.behaviour.latencyMs} ms, 403 secondary limit above ${options.behaviour.maxConcurrent} concurrent requests; opened within 10 s` : ''),
+  );
 
   const burstStart = Date.now();
-  const burst = sendBurst(app.url, plan);
+  const burst = sendBurst(app.url, plan, options.realistic ? 10_000 : 0);
   const deadline = Date.now() + options.deadlineMs;
   let status = await child.status();
   let childPeakRss = status.rssBytes;
@@ -396,7 +524,7 @@ async function run(options: Options): Promise<void> {
   for (const each of status.runs) runsByKey.set(each.key, [...(runsByKey.get(each.key) ?? []), each]);
   const lost = [...expected.keys()].filter((key) => !(runsByKey.get(key) ?? []).some((each) => each.status === 'completed'));
   const duplicated = [...runsByKey].filter(([, runs]) => runs.length > 1).map(([key]) => key);
-  const unexpected = [...runsByKey.keys()].filter((key) => !expected.has(key));
+  const unexpected = [...runsByKey.keys()].filter((key) => !expected.has(key) && key !== probe?.check);
   const latencies = [...expected]
     .map(([key, id]) => {
       const done = (runsByKey.get(key) ?? []).map((each) => each.completedAt ?? Infinity).reduce((a, b) => Math.min(a, b), Infinity);
@@ -412,10 +540,13 @@ async function run(options: Options): Promise<void> {
     const label = `${each.conclusion ?? each.status}${each.title?.startsWith('Not evaluated: ') ? ` (${each.title.slice('Not evaluated: '.length)})` : ''}`;
     conclusions.set(label, (conclusions.get(label) ?? 0) + 1);
   }
-  const { requests } = status;
+  const requests = options.realistic ? subtractCounts(status.requests, beforeBurst.requests) : status.requests;
+  const acks = [...sent.ackMs].sort((a, b) => a - b);
 
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   console.log(`Throughput: ${(plan.length / (elapsed / 1000)).toFixed(1)} deliveries/s (${plan.length} deliveries, last check completed ${seconds(elapsed)} after the first was sent); HTTP answers ${[...sent.statuses].map(([code, count]) => `${count}×${code}`).join(', ')} within ${seconds(sent.lastAnsweredAt - sent.firstSentAt)}`);
+  console.log(`Ack, delivery sent → HTTP answer: p50 ${percentile(acks, 50)} ms, p95 ${percentile(acks, 95)} ms, max ${acks.at(-1) ?? NaN} ms`);
+  if (options.realistic) console.log(`Secondary-limit answers (403, retry-after: 1) during the run: ${status.limited - beforeBurst.limited}`);
   console.log(`Latency, delivery sent → check run completed: p50 ${seconds(percentile(latencies, 50))}, p95 ${seconds(percentile(latencies, 95))}, max ${seconds(latencies.at(-1) ?? NaN)} (${latencies.length} check runs)`);
   console.log(`Memory (app process: Probot, app, embedded store): RSS ${mb(baseline)} at start, ${mb(startRss)} serving, peak ${mb(peakRss)}; peak heap ${mb(peakHeap)}; after the burst${globalThis.gc ? ' and a full GC' : ''}: RSS ${mb(settled.rss)}, heap ${mb(settled.heapUsed)}. GitHub imitation (child): peak RSS ${mb(childPeakRss)}`);
   console.log(`GitHub requests: ${requests.total} (${requests.graphql} GraphQL, ${requests.restReads} REST reads, ${requests.writes} writes, ${requests.tokenExchanges} token exchanges; ${requests.failed} answered ≥ 400), ${(requests.total / Math.max(1, expected.size)).toFixed(1)} per check run`);
@@ -429,7 +560,7 @@ async function run(options: Options): Promise<void> {
 }
 
 if (process.argv[2] === '--github') {
-  await serveGitHub(Number(process.argv[3]), Number(process.argv[4]));
+  await serveGitHub(Number(process.argv[3]), Number(process.argv[4]), { latencyMs: Number(process.argv[5]), maxConcurrent: Number(process.argv[6]) }, process.argv[7] === 'realistic');
 } else {
   await run(parseOptions(process.argv.slice(2)));
 }
