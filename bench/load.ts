@@ -65,7 +65,7 @@ interface RequestCounts {
 }
 
 type ChildMessage =
-  | { type: 'ready'; url: string; plan: PlannedDelivery[]; probe?: PlannedDelivery }
+  | { type: 'ready'; url: string; plan: PlannedDelivery[]; probes?: PlannedDelivery[] }
   | { type: 'status'; runs: RunState[]; requests: RequestCounts; rssBytes: number; lastRequestAt: number; busyMs: number; limited: number };
 
 /** How the imitation behaves: its latency, and GitHub's secondary limit on concurrent requests (0: none). */
@@ -123,7 +123,7 @@ function busyTime(intervals: [number, number][]): number {
   return total;
 }
 
-async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; probe?: PlannedDelivery; activity: Activity }> {
+async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; probes?: PlannedDelivery[]; activity: Activity }> {
   const world = await import('../test/support/app-github.js');
   const activity: Activity = { completedAt: new Map(), lastRequestAt: 0, intervals: [], limited: 0 };
   const { completedAt } = activity;
@@ -217,7 +217,7 @@ async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviou
  * (a tag: the recommended preset asks for a pin, so they fail with a suggestion), half pin it (they pass). The
  * probe is one more pull request, evaluated alone first, to compare one check with its round-trip limit.
  */
-function realisticPlan(world: typeof import('../test/support/app-github.js'), gh: AppGitHub, total: number, libWf: string, libSha: string): { plan: PlannedDelivery[]; probe: PlannedDelivery } {
+function realisticPlan(world: typeof import('../test/support/app-github.js'), gh: AppGitHub, total: number, libWf: string, libSha: string): { plan: PlannedDelivery[]; probes: PlannedDelivery[] } {
   const repos = Array.from({ length: 50 }, (_, index) => `octo-org/repo-${index}`);
   for (const repo of repos) gh.addRepo(repo);
   const open = (repo: string, number: number, id: string): PlannedDelivery => {
@@ -225,9 +225,12 @@ function realisticPlan(world: typeof import('../test/support/app-github.js'), gh
     const pull = world.createPull(gh, { repo, number, headRef: `pr-${number}`, base: { 'README.md': `${repo}\n` }, head: { [world.CI]: world.calling({ call }) } });
     return { id, name: 'pull_request', body: JSON.stringify(world.pullRequestPayload(gh, 'opened', pull)), check: `${repo}@${pull.headSha}` };
   };
-  const probe = open(repos[0]!, 99, 'probe');
+  // Odd numbers pin lib: a passing check (no review), in a repository of its own so the burst's order is untouched.
+  const probeRepo = 'octo-org/probe';
+  gh.addRepo(probeRepo);
+  const probes = [open(probeRepo, 97, 'probe-cold'), open(probeRepo, 99, 'probe-warm')];
   const plan = Array.from({ length: total }, (_, index) => open(repos[index % repos.length]!, 100 + index, `load-${index + 1}`));
-  return { plan, probe };
+  return { plan, probes };
 }
 
 function countRequests(gh: AppGitHub): RequestCounts {
@@ -243,7 +246,7 @@ function countRequests(gh: AppGitHub): RequestCounts {
 }
 
 async function serveGitHub(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<void> {
-  const { gh, plan, probe, activity } = await buildWorld(total, seed, behaviour, realistic);
+  const { gh, plan, probes, activity } = await buildWorld(total, seed, behaviour, realistic);
   const server = await gh.listen();
   const send = (message: ChildMessage): void => void process.send?.(message);
   const state = (run: FakeCheckRun): RunState => {
@@ -259,7 +262,7 @@ async function serveGitHub(total: number, seed: number, behaviour: GitHubBehavio
     const lastRequestAt = gh.busy > 0 ? Date.now() : activity.lastRequestAt;
     send({ type: 'status', runs: gh.checkRuns.map(state), requests: countRequests(gh), rssBytes: process.memoryUsage().rss, lastRequestAt, busyMs: busyTime(activity.intervals), limited: activity.limited });
   });
-  send({ type: 'ready', url: server.url, plan, ...(probe && { probe }) });
+  send({ type: 'ready', url: server.url, plan, ...(probes && { probes }) });
 }
 
 // ---- the app and the burst (parent process) -----------------------------------------------------------
@@ -299,13 +302,13 @@ class GitHubChild {
     process.on('message', (message: ChildMessage) => this.waiting.shift()?.(message));
   }
 
-  static async start(options: Options): Promise<{ child: GitHubChild; url: string; plan: PlannedDelivery[]; probe?: PlannedDelivery }> {
+  static async start(options: Options): Promise<{ child: GitHubChild; url: string; plan: PlannedDelivery[]; probes?: PlannedDelivery[] }> {
     const script = fileURLToPath(import.meta.url);
     const args = ['--github', String(options.deliveries), String(options.seed), String(options.behaviour.latencyMs), String(options.behaviour.maxConcurrent), options.realistic ? 'realistic' : 'mixed'];
     const child = new GitHubChild(fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const ready = await child.next();
     if (ready.type !== 'ready') throw new Error('the GitHub imitation did not start');
-    return { child, url: ready.url, plan: ready.plan, ...(ready.probe && { probe: ready.probe }) };
+    return { child, url: ready.url, plan: ready.plan, ...(ready.probes && { probes: ready.probes }) };
   }
 
   next(): Promise<ChildMessage> {
@@ -416,7 +419,9 @@ async function sendBurst(url: string, plan: PlannedDelivery[], spreadMs = 0): Pr
  * One check alone (the probe): delivery→completed against its round-trip limit — the time GitHub itself spent
  * answering (the union of its requests' intervals), and at least the one-second spacing of its two writes.
  */
-async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number): Promise<void> {
+async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number, label: string): Promise<void> {
+  // Alone means alone: the previous check's last write must not set this one's first write back.
+  await new Promise((resolve) => setTimeout(resolve, 2 * WRITE_SPACING_MS));
   const before = await child.status();
   const sent = await sendBurst(url, [probe]);
   let status: typeof before;
@@ -431,7 +436,7 @@ async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery,
   const busy = status.busyMs - before.busyMs;
   const limit = Math.max(busy, WRITE_SPACING_MS + 2 * latencyMs);
   console.log(
-    `Single check alone: ${seconds(took)} delivery→completed (ack ${sent.ackMs[0] ?? NaN} ms); ${requests} GitHub requests, GitHub busy ${seconds(busy)} ` +
+    `Single check alone (${label}): ${seconds(took)} delivery→completed (ack ${sent.ackMs[0] ?? NaN} ms); ${requests} GitHub requests, GitHub busy ${seconds(busy)} ` +
       `(${(busy / Math.max(1, latencyMs)).toFixed(1)} round trips of ${latencyMs} ms); round-trip limit ${seconds(limit)} (its writes 1.05 s apart) → ${(took / limit).toFixed(2)}× the limit`,
   );
 }
@@ -481,9 +486,10 @@ async function run(options: Options): Promise<void> {
     peakRss = Math.max(peakRss, usage.rss);
     peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 100);
-  const { child, url: githubUrl, plan, probe } = await GitHubChild.start(options);
+  const { child, url: githubUrl, plan, probes = [] } = await GitHubChild.start(options);
   const app = await startApp(githubUrl, options, dataDir);
-  if (probe) await probeOne(child, app.url, probe, options.behaviour.latencyMs);
+  // One check alone, twice: the first in a fresh process (token exchange, first policy compile), then one warm.
+  for (const [index, probe] of probes.entries()) await probeOne(child, app.url, probe, options.behaviour.latencyMs, index === 0 ? 'cold process' : 'warm process');
   const beforeBurst = await child.status();
   const startRss = process.memoryUsage().rss;
   const expected = new Map<string, string>();
@@ -524,7 +530,7 @@ async function run(options: Options): Promise<void> {
   for (const each of status.runs) runsByKey.set(each.key, [...(runsByKey.get(each.key) ?? []), each]);
   const lost = [...expected.keys()].filter((key) => !(runsByKey.get(key) ?? []).some((each) => each.status === 'completed'));
   const duplicated = [...runsByKey].filter(([, runs]) => runs.length > 1).map(([key]) => key);
-  const unexpected = [...runsByKey.keys()].filter((key) => !expected.has(key) && key !== probe?.check);
+  const unexpected = [...runsByKey.keys()].filter((key) => !expected.has(key) && !probes.some((probe) => probe.check === key));
   const latencies = [...expected]
     .map(([key, id]) => {
       const done = (runsByKey.get(key) ?? []).map((each) => each.completedAt ?? Infinity).reduce((a, b) => Math.min(a, b), Infinity);
