@@ -38,6 +38,9 @@ interface StoredWork {
   state: 'ready' | 'dead';
 }
 
+/** What a look at the queue reads of each item: everything but the payload. */
+type QueuedWork = Pick<StoredWork, 'sk' | 'enqueuedAt' | 'visibleAt' | 'attempts' | 'lease' | 'state'>;
+
 export class DynamoWorkQueue implements WorkQueue {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -75,13 +78,14 @@ export class DynamoWorkQueue implements WorkQueue {
     if (max <= 0) return [];
     const now = this.now();
     const ready = (await this.all()).filter((item) => item.state === 'ready' && item.visibleAt <= now).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
-    const taken: WorkItem[] = [];
+    const items: WorkItem[] = [];
     for (const item of ready) {
-      if (taken.length >= max) break;
+      if (items.length >= max) break;
       const lease = randomUUID();
+      let taken: Record<string, unknown> | undefined;
       try {
-        // Taken only as seen: another worker that took it first changed `visibleAt`.
-        await this.client.send(
+        // Taken only as seen: another worker that took it first changed `visibleAt`. The body comes with the take.
+        const result = await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: PARTITION, sk: item.sk },
@@ -89,15 +93,19 @@ export class DynamoWorkQueue implements WorkQueue {
             ConditionExpression: 'visibleAt = :seen AND #state = :ready',
             ExpressionAttributeNames: { '#state': 'state' },
             ExpressionAttributeValues: { ':until': now + this.leaseMs, ':lease': lease, ':one': 1, ':seen': item.visibleAt, ':ready': 'ready' },
+            ReturnValues: 'ALL_NEW',
           }),
         );
+        taken = result.Attributes;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) continue;
         throw error;
       }
-      taken.push({ id: item.sk, message: { body: item.body, attributes: item.attributes }, attempts: item.attempts + 1, takenOver: item.lease !== undefined, lease });
+      const stored = taken as StoredWork | undefined;
+      if (!stored) continue;
+      items.push({ id: item.sk, message: { body: stored.body, attributes: stored.attributes }, attempts: stored.attempts, takenOver: item.lease !== undefined, lease });
     }
-    return taken;
+    return items;
   }
 
   async renew(item: WorkItem): Promise<void> {
@@ -129,15 +137,23 @@ export class DynamoWorkQueue implements WorkQueue {
     await this.held(item, 'SET #state = :state REMOVE lease', { ':state': 'dead' });
   }
 
-  /** Every item of the queue (it holds what is waiting or in hand: small), read consistently. */
-  private async all(): Promise<StoredWork[]> {
-    const items: StoredWork[] = [];
+  /** Every item of the queue (what is waiting or in hand), read consistently, without the payloads. */
+  private async all(): Promise<QueuedWork[]> {
+    const items: QueuedWork[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PARTITION }, ConsistentRead: true, ExclusiveStartKey: start }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ProjectionExpression: 'sk, enqueuedAt, visibleAt, attempts, lease, #state',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pk': PARTITION },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
       );
-      items.push(...((page.Items ?? []) as StoredWork[]));
+      items.push(...((page.Items ?? []) as QueuedWork[]));
       start = page.LastEvaluatedKey;
     } while (start);
     return items;
