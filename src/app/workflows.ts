@@ -1,8 +1,8 @@
 // Which workflow files an evaluation covers: those the change adds or modifies, plus every workflow of
 // the repository whose local calls (`./`, `$/`) reach a changed or removed file.
 import type { ProbotOctokit } from 'probot';
-import { encodeCacheKey, type CacheKey, type CachedWorkflowFile, type ScopedCache } from '../cache/port.js';
-import { repoKey, type RepoId } from '../graph/types.js';
+import { atCommitKey, encodeCacheKey, type CacheKey, type CachedWorkflowFile, type ScopedCache } from '../cache/port.js';
+import type { RepoId } from '../graph/types.js';
 import { parseWorkflow } from '../workflow/parse.js';
 import { parseUses } from '../workflow/uses.js';
 import { FILE_FRAGMENT, readBlob } from '../source/github.js';
@@ -135,7 +135,7 @@ export async function readWorkflowDirectory(octokit: Pick<Octokit, 'graphql'>, r
 const DIRECTORY_SORT = '.github/workflows';
 
 function atCommit(cache: ScopedCache, repo: RepoId, commit: string, sort: string): CacheKey {
-  return { host: cache.scope, partition: `${repoKey(repo)}@${commit.toLowerCase()}`, sort };
+  return atCommitKey(cache.scope, repo, commit, sort);
 }
 
 /** The listing under `directory`, each text under `workflow` (where the resolver reads files at a commit too). */

@@ -1,5 +1,5 @@
 // The cache port: what the resolver remembers between evaluations (DynamoDB, or memory).
-import type { ActionsAccessLevel, RepoMetadata, ResolutionError, ResolvedRef } from '../graph/types.js';
+import { repoKey, type ActionsAccessLevel, type RepoId, type RepoMetadata, type ResolutionError, type ResolvedRef } from '../graph/types.js';
 
 /** A file at a commit never changes, so it is cached long; so is its absence at that commit. */
 export type CachedWorkflowFile = { text: string } | { error: ResolutionError };
@@ -100,4 +100,9 @@ export interface CacheStore {
 export interface ScopedCache {
   store: CacheStore;
   scope: string;
+}
+
+/** The key of what a repository holds at a commit (a file, an action, a directory listing): partition `${repoKey}@${commit}`. */
+export function atCommitKey(scope: string, repo: RepoId, commit: string, sort: string): CacheKey {
+  return { host: scope, partition: `${repoKey(repo)}@${commit.toLowerCase()}`, sort };
 }

@@ -4,7 +4,7 @@
 // the deepest workflows and one per level of composite actions below them.
 import { MemoryCacheStore } from '../cache/memory.js';
 import type { CacheKey, CacheStore, CachedActionManifest, CachedWorkflowFile } from '../cache/port.js';
-import { encodeCacheKey } from '../cache/port.js';
+import { atCommitKey, encodeCacheKey } from '../cache/port.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { WorkflowFileRequest, WorkflowFileResult, WorkflowSource } from '../source/port.js';
@@ -363,12 +363,12 @@ class GraphBuilder {
   }
 
   private fileKey(repo: RepoId, commit: string, path: string): CacheKey {
-    return { host: this.scope, partition: `${repoKey(repo)}@${commit}`, sort: path };
+    return atCommitKey(this.scope, repo, commit, path);
   }
 
   /** The sort key starts with `/`, so the repository's root action has one too. */
   private actionKey(repo: RepoId, commit: string, dir: string): CacheKey {
-    return { host: this.scope, partition: `${repoKey(repo)}@${commit}`, sort: `/${dir}` };
+    return atCommitKey(this.scope, repo, commit, `/${dir}`);
   }
 
   private cacheKeyOf(target: Target, commit: string): CacheKey {

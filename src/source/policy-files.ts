@@ -2,7 +2,7 @@
 // default branch, the repository policy at the pull request's base commit) in one GraphQL request.
 // Files are addressed only by explicit owner, name, path and commit: nothing a repository writes can
 // point the read elsewhere (no config `_extends`, no fallback from one repository to another).
-import { encodeCacheKey, type CacheKey, type CachedPolicyFile, type ScopedCache } from '../cache/port.js';
+import { atCommitKey, encodeCacheKey, type CacheKey, type CachedPolicyFile, type ScopedCache } from '../cache/port.js';
 import { repoFullName, repoKey, type RepoId, type ResolutionError } from '../graph/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PolicyFileRequest, PolicyFileResult, PolicyFileSource } from '../policy/load.js';
@@ -140,7 +140,7 @@ export class CachedPolicyFiles implements PolicyFileSource {
   }
 
   private fileKey(repo: RepoId, commit: string, path: string): CacheKey {
-    return { host: this.cache.scope, partition: `${repoKey(repo)}@${commit.toLowerCase()}`, sort: path };
+    return atCommitKey(this.cache.scope, repo, commit, path);
   }
 }
 

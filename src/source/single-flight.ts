@@ -2,7 +2,7 @@
 // pull requests calling `acme/shared/...@v1`) share one request for it instead of each asking GitHub. A level is
 // split into what another evaluation is already reading (joined) and the rest (read here, in one request as
 // before, and offered to the others while in flight). Nothing is kept once answered: remembering is the cache's.
-import { repoKey, type RepoMetadata, type ResolutionError } from '../graph/types.js';
+import { repoKey, type RepoId, type RepoMetadata, type ResolutionError } from '../graph/types.js';
 import type { LevelRequest, LevelResult, WorkflowFileRequest, WorkflowFileResult, WorkflowSource } from './port.js';
 
 type RepoAnswer = RepoMetadata | ResolutionError | undefined;
@@ -96,8 +96,11 @@ export class SingleFlightSource implements WorkflowSource {
       files[index] = flight.file;
       if (flight.repo !== undefined) repos.set(repoKey(request.files[index]!.repo), flight.repo);
     }
-    const retryRepos = request.repos.filter((repo) => joinedRepos.has(repoKey(repo)) && joinedRepoAnswers.find(([key]) => key === repoKey(repo))?.[1] === undefined);
-    for (const [key, answer] of joinedRepoAnswers) if (answer !== undefined) repos.set(key, answer);
+    const retryRepos: RepoId[] = [];
+    for (const [key, answer] of joinedRepoAnswers) {
+      if (answer !== undefined) repos.set(key, answer);
+      else retryRepos.push(request.repos.find((repo) => repoKey(repo) === key)!);
+    }
     if (retry.length > 0 || retryRepos.length > 0) {
       const late = await this.source.fetchLevel({ files: retry.map((index) => request.files[index]!), repos: retryRepos });
       retry.forEach((index, position) => {
