@@ -8,6 +8,9 @@
 // - The plugin would also queue every GraphQL query with the writes, a second apart: an evaluation is mostly
 //   GraphQL reads (one per call-graph level), so that pace — not GitHub — would bound it. Its write group is given
 //   no spacing here, and the real writes (REST POST/PATCH/PUT/DELETE) are spaced a second apart by this module.
+// - A write still waiting for its turn can be withdrawn (`request: { [WITHDRAW]: signal }`): it is never sent and
+//   takes no turn. The app creates a check run in progress that way, and creates it completed instead when the
+//   verdict is ready first, so a burst spends one write per check, not two.
 // - The installation's remaining budget is read from every answer's `x-ratelimit-remaining`: when it runs out
 //   before a near reset, requests wait for it (queueing) instead of failing; `rateBudgets` tells the work queue
 //   when an installation should take no new work until a later reset.
@@ -96,11 +99,70 @@ function remember(installation: string, fallbackResource: string, headers: Recor
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The request option holding the signal that withdraws a write while it waits for its turn. */
+export const WITHDRAW = 'wardenWithdraw';
+
+/** Thrown for a write withdrawn before its turn came: GitHub never received it. */
+export class WriteWithdrawn extends Error {
+  constructor() {
+    super('the write was withdrawn before it was sent');
+  }
+}
+
+/** One installation's content-creating requests, started one at a time and `spacingMs` apart, first come first served. */
+class WriteTurns {
+  /** What starts each waiting write, in arrival order. */
+  private readonly waiting: (() => void)[] = [];
+  private lastStart = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly spacingMs: number) {}
+
+  /** Resolves when the write may go out; rejects with WriteWithdrawn if `signal` aborts first (no turn is spent). */
+  take(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new WriteWithdrawn());
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', withdraw);
+        resolve();
+      };
+      const withdraw = () => {
+        this.waiting.splice(this.waiting.indexOf(go), 1);
+        reject(new WriteWithdrawn());
+      };
+      signal?.addEventListener('abort', withdraw, { once: true });
+      this.waiting.push(go);
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.timer !== undefined || this.waiting.length === 0) return;
+    const wait = this.lastStart + this.spacingMs - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.next();
+      }, wait);
+      return;
+    }
+    this.lastStart = Date.now();
+    this.waiting.shift()!();
+    this.next();
+  }
+}
+
+/** The signal a request carries under WITHDRAW, if any. */
+function withdrawSignal(options: { request?: Record<string, unknown> }): AbortSignal | undefined {
+  const signal = options.request?.[WITHDRAW];
+  return signal instanceof AbortSignal ? signal : undefined;
+}
+
 /**
  * The pace as an Octokit plugin, outside the throttling plugin's own wrapper: it spaces writes and waits for a
  * reset when the budget is spent, and records the budget from every answer (errors included).
  */
-function pacePlugin(pace: Required<PaceOptions>, writes: Bottleneck.Group) {
+function pacePlugin(pace: Required<PaceOptions>, writes: (installation: string) => WriteTurns) {
   return (octokit: Octokit, options: OctokitOptions) => {
     const installation = installationOf(options);
     if (installation === undefined || options.throttle?.enabled === false) return;
@@ -117,7 +179,7 @@ function pacePlugin(pace: Required<PaceOptions>, writes: Bottleneck.Group) {
         await sleep(wait);
         budgets.delete(`${installation}:${resource}`);
       }
-      if (isWrite(method, path)) await writes.key(installation).schedule(() => Promise.resolve());
+      if (isWrite(method, path)) await writes(installation).take(withdrawSignal(requestOptions));
       try {
         const response = await request(requestOptions);
         remember(installation, resource, response.headers);
@@ -134,7 +196,12 @@ function pacePlugin(pace: Required<PaceOptions>, writes: Bottleneck.Group) {
 /** ProbotOctokit with the pace above. */
 export function createWardenOctokit(options: PaceOptions = {}) {
   const pace: Required<PaceOptions> = { writeSpacingMs: 1050, maxRetryWaitSeconds: 20, secondMs: 1000, maxRetries: 3, ...options };
-  const writes = new Bottleneck.Group({ id: 'warden-write', maxConcurrent: 1, minTime: pace.writeSpacingMs });
+  const turns = new Map<string, WriteTurns>();
+  const writes = (installation: string) => {
+    let queue = turns.get(installation);
+    if (!queue) turns.set(installation, (queue = new WriteTurns(pace.writeSpacingMs)));
+    return queue;
+  };
   // The plugin's own write queue, kept for its bookkeeping but with no spacing: this module spaces the writes.
   const unpaced = new Bottleneck.Group({ id: 'warden-unpaced', maxConcurrent: null, minTime: 0 });
   const retryShortWaits = (retryAfter: number, request: LimitedRequest) => retryAfter <= pace.maxRetryWaitSeconds && request.request.retryCount < pace.maxRetries;

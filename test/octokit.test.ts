@@ -1,7 +1,7 @@
 // The app's Octokit (src/octokit.ts) against nock: GraphQL reads are not paced, REST writes are spaced per
 // installation, and a spent budget announced in `x-ratelimit-*` headers makes the next request wait for the reset.
 import nock from 'nock';
-import { createWardenOctokit, rateBudgets } from '../src/octokit.js';
+import { createWardenOctokit, rateBudgets, WITHDRAW, WriteWithdrawn } from '../src/octokit.js';
 
 const API = 'https://api.github.com';
 
@@ -69,4 +69,34 @@ it('a budget announced as spent makes the next request wait for its reset, and i
   expect(arrived).toBeGreaterThanOrEqual(resetAt * 1000);
   expect(rateBudgets('301')).toEqual([{ resource: 'core', remaining: 5000, limit: 5000, resetAt: (resetAt + 3600) * 1000 }]);
   expect(rateBudgets('302')).toEqual([]);
+});
+
+it('a write withdrawn while it waits for its turn is never sent and takes no turn: the next one goes out in its place', async () => {
+  const octokit = client(createWardenOctokit(), 401);
+  const seen = arrivals();
+  const write = (request?: object) => octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'app', name: 'x', head_sha: 'a'.repeat(40), ...(request && { request }) });
+  const withdraw = new AbortController();
+  const first = write();
+  const second = write({ [WITHDRAW]: withdraw.signal });
+  const third = write();
+  await first;
+  withdraw.abort();
+  await expect(second).rejects.toBeInstanceOf(WriteWithdrawn);
+  await third;
+  const writes = seen.write ?? [];
+  // Two writes reached GitHub, a second apart: the third took the withdrawn one's turn, not the one after it.
+  expect(writes).toHaveLength(2);
+  expect((writes[1] ?? 0) - (writes[0] ?? 0)).toBeGreaterThanOrEqual(1000);
+  expect((writes[1] ?? 0) - (writes[0] ?? 0)).toBeLessThan(1900);
+});
+
+it('a write withdrawn once its turn came is sent all the same: the signal never cuts a request short', async () => {
+  const octokit = client(createWardenOctokit(), 402);
+  const seen = arrivals();
+  const withdraw = new AbortController();
+  const sent = octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'app', name: 'x', head_sha: 'a'.repeat(40), request: { [WITHDRAW]: withdraw.signal } });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  withdraw.abort();
+  await expect(sent).resolves.toMatchObject({ status: 200 });
+  expect(seen.write).toHaveLength(1);
 });

@@ -17,6 +17,7 @@ import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
 import type { Policy } from '../policy/types.js';
+import { WITHDRAW, WriteWithdrawn } from '../octokit.js';
 import { callersPort, recordEvaluation } from './callers.js';
 import { PIN_ALL_ACTION } from './pin-all.js';
 import type { CheckOrigin } from './targets.js';
@@ -82,50 +83,67 @@ class EvaluationTimeout extends Error {}
 /** Creates the check run, evaluates, and completes the check run whatever happens. */
 export async function evaluateTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<void> {
   const { octokit, log, services } = environment;
-  const { owner, name } = target.repository.repo;
   const started = services.now();
   // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
   // an older event look newer than one that came after it.
   const sequence = await services.state.beginEvaluation(target.subject, target.headSha);
-  const checkRunId = await startCheckRun(environment, target, started);
-  // The check run shows at once; the work waits for a slot, and its timeout starts then.
+  // The check run is created in progress as soon as this installation's turn to write comes; when the verdict is
+  // ready before that turn (a burst of pull requests), the waiting create is withdrawn and the run is created
+  // completed instead: one write, not two.
+  const withdraw = new AbortController();
+  const opening = startCheckRun(environment, target, started, withdraw.signal);
+  opening.catch(() => undefined);
+  // The work waits for a slot, and its timeout starts then.
   await environment.slot(async () => {
     // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
     let abandoned = false;
     const current = async (): Promise<boolean> => !abandoned && (await services.state.newerEvaluation(target.subject, sequence)) === undefined;
-    let report: CompletedReport;
-    let pinnable = false;
+    let outcome: Outcome;
     try {
-      const outcome = await withTimeout(evaluate(environment, target, current), services.config.evaluationTimeoutMs);
-      report = outcome.report;
-      pinnable = outcome.pinnable;
+      outcome = await withTimeout(evaluate(environment, target, current), services.config.evaluationTimeoutMs);
     } catch (error) {
       abandoned = true;
-      report = failureReport(error, services.config.evaluationTimeoutMs);
+      outcome = { report: failureReport(error, services.config.evaluationTimeoutMs), pinnable: false };
       log.error({ err: error, subject: target.subject }, 'evaluation failed; completing the check as failed');
     }
     // A newer evaluation of another head holds the pull request's result. One of the same head evaluates the
     // same commit: this run keeps its verdict, since GitHub reads whichever run of the commit it numbered last.
     const newer = await services.state.newerEvaluation(target.subject, sequence);
     if (newer !== undefined && newer.head !== target.headSha) {
-      report = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
-      pinnable = false;
+      const report: CompletedReport = { conclusion: 'cancelled', title: 'Superseded by a newer evaluation', summary: 'A newer evaluation of this pull request started while this one ran; its check run holds the result.', annotations: [] };
+      outcome = { report, pinnable: false };
     }
-    await completeCheckRun(octokit, { owner, repo: name, checkRunId, report, pinnable, completedAt: services.now() }, log);
+    withdraw.abort();
+    const checkRun = await opening;
+    await completeCheckRun(octokit, { ...checkRun, report: outcome.report, pinnable: outcome.pinnable, completedAt: services.now() }, log);
+    // The verdict first: suggested changes are a convenience that must not hold it up.
+    if (outcome.suggest) await outcome.suggest();
   });
 }
 
+/** The check run of an evaluation: its id once created, and what creates it if it is not yet. */
+interface CheckRunHandle {
+  owner: string;
+  repo: string;
+  id: number | undefined;
+  create: CheckRunCreate;
+  /** Records a run created late, so a retried delivery completes it instead of creating another. */
+  created: (id: number) => Promise<void>;
+}
+
+type CheckRunCreate = Parameters<Octokit['rest']['checks']['create']>[0] & object;
+
 /**
- * The check run showing the evaluation in progress. A delivery handled before and cut short (its process died, or
- * it failed after creating the run) completes the run it created: one verdict per commit, none left in progress.
+ * The check run showing the evaluation in progress, unless `withdraw` aborts while the create waits for its turn
+ * (then `id` is undefined and completing the run creates it). A delivery handled before and cut short (its process
+ * died, or it failed after creating the run) completes the run it created: one verdict per commit, none left in
+ * progress.
  */
-async function startCheckRun(environment: EvaluationEnvironment, target: EvaluationTarget, started: Date): Promise<number> {
+async function startCheckRun(environment: EvaluationEnvironment, target: EvaluationTarget, started: Date, withdraw: AbortSignal): Promise<CheckRunHandle> {
   const { octokit, services, delivery } = environment;
   const { owner, name } = target.repository.repo;
   const key = `${target.subject}@${target.headSha}`;
-  const remembered = delivery === undefined ? undefined : await services.state.checkRunOf(delivery, key);
-  if (remembered !== undefined) return remembered;
-  const created = await octokit.rest.checks.create({
+  const create: CheckRunCreate = {
     owner,
     repo: name,
     name: services.config.checkName,
@@ -133,9 +151,21 @@ async function startCheckRun(environment: EvaluationEnvironment, target: Evaluat
     status: 'in_progress',
     started_at: started.toISOString(),
     external_id: JSON.stringify(checkOrigin(target)),
-  });
-  if (delivery !== undefined) await services.state.rememberCheckRun(delivery, key, created.data.id);
-  return created.data.id;
+  };
+  const created = async (id: number) => {
+    if (delivery !== undefined) await services.state.rememberCheckRun(delivery, key, id);
+  };
+  const handle = (id: number | undefined): CheckRunHandle => ({ owner, repo: name, id, create, created });
+  const remembered = delivery === undefined ? undefined : await services.state.checkRunOf(delivery, key);
+  if (remembered !== undefined) return handle(remembered);
+  try {
+    const response = await octokit.rest.checks.create({ ...create, request: { [WITHDRAW]: withdraw } });
+    await created(response.data.id);
+    return handle(response.data.id);
+  } catch (error) {
+    if (error instanceof WriteWithdrawn) return handle(undefined);
+    throw error;
+  }
 }
 
 /** What a re-run of this check run evaluates again (see parseCheckOrigin). */
@@ -148,6 +178,8 @@ function checkOrigin(target: EvaluationTarget): CheckOrigin {
 interface Outcome {
   report: CompletedReport;
   pinnable: boolean;
+  /** Posts the suggested changes, once the check run holds the verdict. */
+  suggest?: () => Promise<void>;
 }
 
 /** A report, or the note of an evaluation a newer one superseded. */
@@ -296,12 +328,11 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
   });
   const report = target.drift ? { ...rendered, summary: `${driftNote(target.drift.cause)}\n\n${rendered.summary}` } : rendered;
   if (latest) await recordEvaluation(environment, target, run);
-  if (target.pull && latest) await suggestFixes(environment, target, files, run);
   // Pin all commits only to this repository's top-level files: a pin inside a called workflow is not its to make.
   const pinnable =
     target.pull !== undefined && run.evaluation.findings.some(({ fix }) => (fix?.kind === 'replace-uses' || fix?.kind === 'replace-step-uses') && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
-  return { report, pinnable };
+  return { report, pinnable, ...(target.pull && latest && { suggest: () => suggestFixes(environment, target, files, run) }) };
 }
 
 function driftNote(cause: string | undefined): string {
@@ -482,21 +513,30 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-interface Completion {
-  owner: string;
-  repo: string;
-  checkRunId: number;
+type Completion = CheckRunHandle & {
   report: CompletedReport;
   pinnable: boolean;
   completedAt: Date;
-}
+};
 
 /**
- * Sends the annotations in batches of 50 (GitHub's limit per request), completing the run with the last
- * batch. Should an update fail, one last attempt completes the run as failed, so it never hangs.
+ * Sends the annotations in batches of 50 (GitHub's limit per request), completing the run with the last batch; a
+ * run not created yet is created by the first of these writes. Should one fail, one last attempt completes the run
+ * as failed, so it never hangs.
  */
 async function completeCheckRun(octokit: Octokit, completion: Completion, log: Logger): Promise<void> {
-  const { owner, repo, checkRunId, report } = completion;
+  const { owner, repo, report } = completion;
+  let checkRunId = completion.id;
+  type Fields = Omit<Parameters<Octokit['rest']['checks']['update']>[0] & object, 'owner' | 'repo' | 'check_run_id'>;
+  const write = async (fields: Fields) => {
+    if (checkRunId !== undefined) {
+      await octokit.rest.checks.update({ owner, repo, check_run_id: checkRunId, ...fields });
+      return;
+    }
+    const { data } = await octokit.rest.checks.create({ ...completion.create, ...fields });
+    checkRunId = data.id;
+    await completion.created(data.id);
+  };
   const batches = annotationBatches(report.annotations);
   const output = (annotations: typeof report.annotations) => ({
     title: report.title,
@@ -505,13 +545,8 @@ async function completeCheckRun(octokit: Octokit, completion: Completion, log: L
     ...(annotations.length > 0 && { annotations }),
   });
   try {
-    for (const batch of batches.slice(0, -1)) {
-      await octokit.rest.checks.update({ owner, repo, check_run_id: checkRunId, output: output(batch) });
-    }
-    await octokit.rest.checks.update({
-      owner,
-      repo,
-      check_run_id: checkRunId,
+    for (const batch of batches.slice(0, -1)) await write({ output: output(batch) });
+    await write({
       status: 'completed',
       conclusion: report.conclusion,
       completed_at: completion.completedAt.toISOString(),
@@ -521,10 +556,7 @@ async function completeCheckRun(octokit: Octokit, completion: Completion, log: L
   } catch (error) {
     log.error({ err: error, checkRunId }, 'could not complete the check run; completing it as failed');
     const fallback = renderFailure({ reason: 'The result could not be written to this check run.', detail: 'Re-run the check.' });
-    await octokit.rest.checks.update({
-      owner,
-      repo,
-      check_run_id: checkRunId,
+    await write({
       status: 'completed',
       conclusion: 'failure',
       completed_at: completion.completedAt.toISOString(),

@@ -78,9 +78,11 @@ describe('which pull_request actions evaluate', () => {
     });
     expect(run).toMatchObject({ head_sha: pull.headSha, status: 'completed', conclusion: 'failure', output: { title: '1 policy violation in 1 workflow' } });
     expect(run.requests).toHaveLength(2);
-    // The create comes first; the update that completes it is the last request of the delivery.
-    expect(h.gh.requests[0]?.route).toBe(CHECK_RUNS);
-    expect(h.gh.requests.at(-1)?.route).toBe(CHECK_RUN);
+    // The create goes out with the first reads, not after the evaluation; the verdict is written before the
+    // review of suggested changes, which is the last request of the delivery.
+    const routes = h.gh.requests.map((entry) => entry.route);
+    expect(routes.indexOf(CHECK_RUNS)).toBeLessThan(routes.indexOf('POST /graphql'));
+    expect(routes.slice(routes.indexOf(CHECK_RUN))).toEqual([CHECK_RUN, 'GET /app', 'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', 'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews']);
   });
 
   it('edited with a new base: evaluated', async () => {
@@ -111,11 +113,11 @@ describe('what the check says', () => {
     expect(run).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: 'No workflow changes', text: null }, annotations: [] });
     expect(run.output.summary).toBe('### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.');
     // Nothing read beyond the PR's files: no GraphQL, no review.
-    expect(h.gh.requests.map((entry) => entry.route)).toEqual([
-      CHECK_RUNS,
-      'GET /repos/{owner}/{repo}/pulls/{pull_number}/files',
+    expect(h.gh.requests.map((entry) => entry.route).sort()).toEqual([
       'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls',
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}/files',
       CHECK_RUN,
+      CHECK_RUNS,
     ]);
   });
 

@@ -54,7 +54,9 @@ it('hands each delivery to the app once and removes it; a failure is retried aft
     },
   });
   await until(async () => (await items()).length === 0);
-  expect(received).toEqual(['a', 'b', 'a']);
+  // In order of arrival; `a` once more after its backoff (before or after `b`, as the machine's pace has it).
+  expect(received[0]).toBe('a');
+  expect([...received].sort()).toEqual(['a', 'a', 'b']);
   expect(lines.filter((line) => line.level === 'error').map((line) => [line.msg, line.delivery, line.attempts])).toEqual([['delivery failed; it will be retried', 'a', 1]]);
 });
 

@@ -133,6 +133,8 @@ it('a process killed mid-evaluation: the next process takes the work item over a
   h.gh.inject(PULL_FILES, { hang: true });
   expect(await deliver(one, 'delivery-crash', pullRequestPayload(h.gh, 'opened', pull))).toBe(202);
   await until(() => h.gh.requests.some((entry) => entry.route === PULL_FILES));
+  // The check run shows in progress, and the delivery remembers it (the create goes out alongside the first reads).
+  await until(async () => (await h.services.state.checkRunOf('delivery-crash', `octo-org/app#${pull.number}@${pull.headSha}`)) !== undefined);
   expect(h.gh.checkRuns.map((run) => run.status)).toEqual(['in_progress']);
   killed = true;
   first.kill();

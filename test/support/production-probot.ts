@@ -69,10 +69,15 @@ export function serveTokenExchange(gh: FakeGitHub): TokenExchange {
  * spacing) with every wait a thousand times shorter: a `retry-after: 2` waits 2 ms, the retry plugin's 1 s, 4 s,
  * 9 s backoff waits 1, 4, 9 ms, and the one-second spacing of writes is 1 ms.
  */
-export const ShortWaitOctokit = createWardenOctokit({ writeSpacingMs: 1, secondMs: 1 }).defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
-  ...options,
-  retry: { ...options.retry, enabled: true, retryAfterBaseValue: 1 },
-}));
+export const ShortWaitOctokit = shortWaitOctokit(1);
+
+/** ShortWaitOctokit with writes `writeSpacingMs` apart, for tests about what waits for a turn to write. */
+export function shortWaitOctokit(writeSpacingMs: number) {
+  return createWardenOctokit({ writeSpacingMs, secondMs: 1 }).defaults((options: ConstructorParameters<typeof ProbotOctokit>[0] = {}) => ({
+    ...options,
+    retry: { ...options.retry, enabled: true, retryAfterBaseValue: 1 },
+  }));
+}
 
 export interface ProductionProbotOptions {
   services: WardenServices;
@@ -81,6 +86,8 @@ export interface ProductionProbotOptions {
   log?: Logger;
   /** Webhook secret, for `probot.webhooks.verifyAndReceive` and the HTTP middleware. */
   secret?: string;
+  /** The spacing of writes per installation (1 ms unless given); it applies with app authentication only. */
+  writeSpacingMs?: number;
 }
 
 /** Probot with the retry and throttling plugins on, the app loaded on the given services. */
@@ -88,7 +95,7 @@ export async function productionProbot(options: ProductionProbotOptions): Promis
   const auth = options.privateKey === undefined ? { githubToken: 'test' } : { appId: APP_ID, privateKey: options.privateKey };
   const probot = new Probot({
     ...auth,
-    Octokit: ShortWaitOctokit,
+    Octokit: options.writeSpacingMs === undefined ? ShortWaitOctokit : shortWaitOctokit(options.writeSpacingMs),
     ...(options.log === undefined ? { logLevel: 'fatal' as const } : { log: options.log }),
     ...(options.secret !== undefined && { secret: options.secret }),
   });
