@@ -3,7 +3,7 @@
 // split into what another evaluation is already reading (joined) and the rest (its own part).
 //
 // Batching: the own part is not sent at once. It goes into the installation's open batch, which collects the own
-// parts of every level asked in a short window (`batchWindowMs`, 2 ms by default) and is then read as one level,
+// parts of every level asked in a short window (`batchWindowMs`, 5 ms by default) and is then read as one level,
 // through the source of the evaluation that opened it (one installation: same token, same visibility), so 20
 // evaluations reading different files at once make one GraphQL query instead of 20. A batch is sent early once it
 // holds as many files or repositories as one GraphQL level query reads (`MAX_FILES_PER_QUERY`); a part that fills
@@ -63,16 +63,18 @@ type Registration = [Map<string, Promise<unknown>>, string, Promise<unknown>];
 
 export interface SingleFlightOptions {
   /**
-   * How long an open batch waits for more levels before it is sent; 0: one `setImmediate` turn. Default 2 ms:
-   * a level's GraphQL query takes 100 ms or more, so the wait costs a level a few percent at most, and
-   * evaluations of a burst reach a level within milliseconds of each other, not within one event-loop turn.
+   * How long an open batch waits for more levels before it is sent; 0: one `setImmediate` turn. Default 5 ms.
+   * Evaluations of one installation seldom ask a level in the same event-loop turn: those that waited on the
+   * same read (a burst joining `lib@v1`) resume together, but each then reads the cache (DynamoDB, a few ms,
+   * with jitter) before asking its next level, so one turn would batch almost nothing. 5 ms covers that spread
+   * and costs a level at most 5 ms against the 100 ms or more its GraphQL query takes (a 10-level graph: 50 ms).
    */
   batchWindowMs?: number;
   /** Files (and repositories) a batch holds at most: default one GraphQL level query's, `MAX_FILES_PER_QUERY`. */
   maxBatchSize?: number;
 }
 
-const DEFAULT_BATCH_WINDOW_MS = 2;
+const DEFAULT_BATCH_WINDOW_MS = 5;
 
 const byScope = new Map<string, Flights>();
 
