@@ -4,7 +4,11 @@
 // (cache scopes) never share.
 import { repoKey, type RepoId, type RepoMetadata } from '../../src/graph/types.js';
 import type { LevelRequest, LevelResult, WorkflowFileRequest, WorkflowSource } from '../../src/source/port.js';
+import nock from 'nock';
+import { ProbotOctokit } from 'probot';
+import { GitHubSource } from '../../src/source/github.js';
 import { flightsInProgress, SingleFlightSource } from '../../src/source/single-flight.js';
+import { FakeGitHub } from '../support/fake-github.js';
 
 const LIB: RepoId = { owner: 'other-org', name: 'lib' };
 const TOOLS: RepoId = { owner: 'other-org', name: 'tools' };
@@ -264,5 +268,42 @@ describe('one batched read across concurrent levels', () => {
     inner.release(0);
     inner.release(1);
     expect((await Promise.all([...one, ...two])).map((level) => level.files)).toEqual([[read(X_AT_V1)], [read(Y_AT_MAIN)], [read(Y_AT_MAIN)], [read(Z_AT_SHA)]]);
+  });
+});
+
+describe('a batch read by GitHubSource', () => {
+  const NoRetryOctokit = ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } });
+  const CALLABLE = 'on: workflow_call\njobs: {}\n';
+  let gh: FakeGitHub;
+  let lib: string;
+
+  beforeAll(() => nock.disableNetConnect());
+  afterAll(() => nock.enableNetConnect());
+  beforeEach(() => {
+    gh = new FakeGitHub();
+    gh.addRepo('other-org/lib', { visibility: 'public' });
+    lib = gh.commit('other-org/lib', { '.github/workflows/x.yml': CALLABLE });
+    gh.tag('other-org/lib', 'v1', lib);
+    gh.intercept();
+  });
+  afterEach(() => nock.cleanAll());
+
+  const level = (request: LevelRequest) =>
+    new SingleFlightSource(new GitHubSource({ octokit: new NoRetryOctokit({ auth: { token: 'test' } }), host: 'github.com' }), 'github.com#1', { batchWindowMs: 0 }).fetchLevel(request);
+
+  it("one level's missing repository is an error on its own alias: the other level's file reads, in the same query", async () => {
+    const [found, missing] = await Promise.all([level({ files: [X_AT_V1], repos: [] }), level({ files: [Y_AT_MAIN], repos: [] })]);
+    expect(gh.count('POST /graphql')).toBe(1);
+    expect(found.files).toEqual([{ ok: true, commit: lib, resolvedRef: { name: 'v1', kind: 'tag', commit: lib }, text: CALLABLE }]);
+    expect([...found.repos.keys()]).toEqual(['other-org/lib']);
+    expect(missing.files).toMatchObject([{ ok: false, error: { kind: 'repo-not-found' } }]);
+    expect([...missing.repos.keys()]).toEqual(['other-org/tools']);
+  });
+
+  it('a query that fails as a whole (a 502) is answered per item, as each level alone would have been: no second query', async () => {
+    gh.inject('POST /graphql', { status: 502 });
+    const answers = await Promise.all([level({ files: [X_AT_V1], repos: [] }), level({ files: [Y_AT_MAIN], repos: [] })]);
+    expect(gh.count('POST /graphql')).toBe(1);
+    expect(answers.map((answer) => answer.files.map((file) => !file.ok && file.error.kind))).toEqual([['server-error'], ['server-error']]);
   });
 });
