@@ -13,7 +13,9 @@
 // a batch never fails an evaluation that would not have failed alone (a batch of one just fails, as it would
 // have). On GitHub a whole query fails only for reasons that have nothing to do with which files it carries (the
 // network, a 5xx, the deadline, the rate limit); what is wrong with one file or repository is an error on its own
-// alias, answered per item (see `graphqlPartial`), so one evaluation's missing file never fails the others.
+// alias, answered per item (see `graphqlPartial`), so one evaluation's missing file never fails the others. Such
+// a whole failure comes back as every item's error, not as a throw, and is not read again per part: each part
+// alone would have met the same network or limit, and reading 20 parts again would spend a limit 20 times.
 //
 // Installations (cache scopes) never share a read nor a batch. Nothing is kept once answered: remembering is the
 // cache's.
@@ -55,7 +57,8 @@ interface Batch {
   reject: (error: unknown) => void;
   /** Offers made to other readers, withdrawn when the read is answered. */
   registered: Registration[];
-  timer?: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>;
+  /** Stops the window's timer (the batch is sent before its window closes). */
+  cancelWindow: () => void;
   sent: boolean;
 }
 
@@ -235,8 +238,28 @@ export class SingleFlightSource implements WorkflowSource {
     });
     // Members and joiners each handle the failure; this keeps a batch nobody awaits any more from being unhandled.
     answer.catch(() => undefined);
-    const batch: Batch = { source: this.source, files: [], fileIndex: new Map(), repos: [], repoKeys: new Set(), members: 0, answer, resolve, reject, registered: [], sent: false };
-    batch.timer = this.batchWindowMs === 0 ? setImmediate(() => this.send(flights, batch)) : setTimeout(() => this.send(flights, batch), this.batchWindowMs);
+    const batch: Batch = {
+      source: this.source,
+      files: [],
+      fileIndex: new Map(),
+      repos: [],
+      repoKeys: new Set(),
+      members: 0,
+      answer,
+      resolve,
+      reject,
+      registered: [],
+      cancelWindow: () => undefined,
+      sent: false,
+    };
+    const close = () => this.send(flights, batch);
+    if (this.batchWindowMs === 0) {
+      const immediate = setImmediate(close);
+      batch.cancelWindow = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(close, this.batchWindowMs);
+      batch.cancelWindow = () => clearTimeout(timer);
+    }
     flights.batch = batch;
     return batch;
   }
@@ -270,10 +293,7 @@ export class SingleFlightSource implements WorkflowSource {
     if (batch.sent) return;
     batch.sent = true;
     if (flights.batch === batch) flights.batch = undefined;
-    if (batch.timer !== undefined) {
-      clearTimeout(batch.timer as ReturnType<typeof setTimeout>);
-      clearImmediate(batch.timer as ReturnType<typeof setImmediate>);
-    }
+    batch.cancelWindow();
     let reading: Promise<LevelResult>;
     try {
       reading = batch.source.fetchLevel({ files: batch.files, repos: batch.repos });
