@@ -19,6 +19,11 @@ export interface WardenConfig {
    * requests of one installation go one at a time, so a burst started all at once would all time out.
    */
   maxConcurrentEvaluations: number;
+  /**
+   * How long single flight gathers concurrent level reads of one installation into one GraphQL query
+   * (`WARDEN_BATCH_WINDOW_MS`, 0: one event-loop turn); unset: its default (`SingleFlightOptions`).
+   */
+  batchWindowMs?: number;
   /** DynamoDB table; unset locally: the embedded store. */
   dynamoTable?: string;
   /** Where the embedded store keeps its data. */
@@ -32,9 +37,17 @@ function positiveInteger(value: string | undefined, name: string): number | unde
   return parsed;
 }
 
+function nonNegativeInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
   const maxLevels = positiveInteger(env.WARDEN_MAX_LEVELS, 'WARDEN_MAX_LEVELS');
   const maxUnique = positiveInteger(env.WARDEN_MAX_UNIQUE, 'WARDEN_MAX_UNIQUE');
+  const batchWindowMs = nonNegativeInteger(env.WARDEN_BATCH_WINDOW_MS, 'WARDEN_BATCH_WINDOW_MS');
   return {
     checkName: env.WARDEN_CHECK_NAME || 'Workflow policy',
     orgPolicyRepo: env.WARDEN_POLICY_REPO || '.github',
@@ -43,6 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     limits: { ...(maxLevels && { maxLevels }), ...(maxUnique && { maxUnique }) },
     evaluationTimeoutMs: positiveInteger(env.WARDEN_TIMEOUT_MS, 'WARDEN_TIMEOUT_MS') ?? 60_000,
     maxConcurrentEvaluations: positiveInteger(env.WARDEN_CONCURRENCY, 'WARDEN_CONCURRENCY') ?? 8,
+    ...(batchWindowMs !== undefined && { batchWindowMs }),
     ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };

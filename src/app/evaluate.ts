@@ -250,8 +250,10 @@ async function evaluateRoots(
     roots: roots.map((file) => ({ repo: target.repository.repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
     repository: target.repository,
     policy: effective.policy,
-    // Shared with the installation's concurrent evaluations while a read is in flight.
-    source: new SingleFlightSource(new GitHubSource({ octokit, host: services.config.host, logger: log }), cache.scope),
+    // Shared with the installation's concurrent evaluations while a read is in flight, and batched with theirs.
+    source: new SingleFlightSource(new GitHubSource({ octokit, host: services.config.host, logger: log }), cache.scope, {
+      ...(services.config.batchWindowMs !== undefined && { batchWindowMs: services.config.batchWindowMs }),
+    }),
     cache: cache.store,
     cacheScope: cache.scope,
     limits: services.config.limits,

@@ -35,7 +35,7 @@ export interface GitHubSourceOptions {
   octokit: GitHubClient;
   host: string;
   logger?: Logger;
-  /** Files per GraphQL request; larger levels are split into requests sent concurrently. */
+  /** Files per GraphQL request (default `MAX_FILES_PER_QUERY`); larger levels are split into requests sent concurrently. */
   maxFilesPerQuery?: number;
   /** Requests in flight at once. */
   concurrency?: number;
@@ -49,6 +49,9 @@ export interface GitHubSourceOptions {
 
 /** Larger workflow files are not read (the parser's cap): GitHub's GraphQL truncates big blobs anyway. */
 export { MAX_WORKFLOW_BYTES };
+
+/** Files one GraphQL level query reads by default: what single flight's batches of concurrent levels hold at most. */
+export const MAX_FILES_PER_QUERY = 40;
 
 const ACCESS_LEVELS: readonly string[] = ['none', 'user', 'organization', 'enterprise'];
 /** Repositories per refs query: each one lists up to 200 refs, so answers stay small. */
@@ -70,7 +73,7 @@ export class GitHubSource implements WorkflowSource {
     this.octokit = options.octokit;
     this.host = options.host;
     this.logger = options.logger ?? silentLogger;
-    this.maxFilesPerQuery = Math.max(1, options.maxFilesPerQuery ?? 40);
+    this.maxFilesPerQuery = Math.max(1, options.maxFilesPerQuery ?? MAX_FILES_PER_QUERY);
     this.limit = pLimit(Math.max(1, options.concurrency ?? 4));
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxComparesPerCommit = Math.max(0, options.maxComparesPerCommit ?? 5);

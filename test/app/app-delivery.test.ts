@@ -136,6 +136,28 @@ describe('concurrent evaluations of one installation (single flight)', () => {
       [other.headSha, 'failure', '1 policy violation in 1 workflow'],
     ]);
   });
+
+  it('two pull requests calling different workflows at once: one GraphQL level query reads both callees', async () => {
+    // The two evaluations reach their level apart by what they read before it (here, on a shared machine, some
+    // 100 ms): a window that long lets the first level wait for the second.
+    await h.close();
+    h = await startHarness({ env: { WARDEN_BATCH_WINDOW_MS: '1000' } });
+    const TOOLS = 'other-org/tools';
+    const pull = unpinnedPull();
+    h.gh.addRepo(TOOLS);
+    h.gh.commit(TOOLS, { '.github/workflows/y.yml': CALLABLE }, { branch: 'main' });
+    const OTHER = 'octo-org/web';
+    h.gh.addRepo(OTHER);
+    const other = createPull(h.gh, { repo: OTHER, number: 8, base: { 'README.md': 'web\n' }, head: { [CI]: calling({ call: `${TOOLS}/.github/workflows/y.yml@main` }) } });
+    await Promise.all([h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull)), h.receive('pull_request', pullRequestPayload(h.gh, 'opened', other))]);
+    const levels = h.gh.requests.filter((entry) => entry.graphql?.query.includes('query WardenLevel') === true);
+    // Alone, each evaluation reads its callee in a query of its own: two. Batched, one query asks for both.
+    expect(levels.map((entry) => Object.values(entry.graphql!.variables).filter((value) => value === 'lib' || value === 'tools').sort())).toEqual([['lib', 'tools']]);
+    expect(h.gh.checkRuns.map((run) => [run.head_sha, run.conclusion, run.output?.title])).toEqual([
+      [pull.headSha, 'failure', '1 policy violation in 1 workflow'],
+      [other.headSha, 'failure', '1 policy violation in 1 workflow'],
+    ]);
+  });
 });
 
 describe('evaluation slots', () => {

@@ -15,12 +15,15 @@ describe('readConfig', () => {
     expect(
       readConfig({ GHE_HOST: 'github.example.com', DYNAMODB_TABLE: 'warden', WARDEN_MAX_LEVELS: '6', WARDEN_TIMEOUT_MS: '30000', WARDEN_CHECK_NAME: 'Policy' }),
     ).toMatchObject({ host: 'github.example.com', dynamoTable: 'warden', limits: { maxLevels: 6 }, evaluationTimeoutMs: 30_000, checkName: 'Policy' });
+    expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '0' }).batchWindowMs).toBe(0);
+    expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '20' }).batchWindowMs).toBe(20);
   });
 
   it('refuses numbers that are not positive integers, naming the variable', () => {
     expect(() => readConfig({ WARDEN_MAX_UNIQUE: '0' })).toThrow('WARDEN_MAX_UNIQUE must be a positive integer, got "0"');
     expect(() => readConfig({ WARDEN_TIMEOUT_MS: 'soon' })).toThrow('WARDEN_TIMEOUT_MS must be a positive integer, got "soon"');
     expect(() => readConfig({ WARDEN_CONCURRENCY: '-2' })).toThrow('WARDEN_CONCURRENCY must be a positive integer, got "-2"');
+    expect(() => readConfig({ WARDEN_BATCH_WINDOW_MS: '-1' })).toThrow('WARDEN_BATCH_WINDOW_MS must be a non-negative integer, got "-1"');
   });
 });
 
