@@ -51,7 +51,7 @@ interface RunState {
   status: string;
   conclusion: string | null;
   title: string | null;
-  /** When the fake received the update that completed it (epoch ms). */
+  /** When the fake received the write that completed it (epoch ms). */
   completedAt?: number;
 }
 
@@ -146,9 +146,10 @@ async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviou
         inFlight -= 1;
       });
       activity.intervals.push([started, Date.now()]);
-      const id = request.method === 'PATCH' ? /\/check-runs\/(\d+)$/.exec(request.path.split('?')[0] ?? '')?.[1] : undefined;
-      const run = id === undefined ? undefined : this.checkRuns.find((candidate) => String(candidate.id) === id);
-      if (run?.status === 'completed' && !completedAt.has(run.id)) completedAt.set(run.id, Date.now());
+      // Completed by an update, or created completed (a verdict ready before its create's turn to write).
+      if (request.method !== 'GET' && /\/check-runs(\/\d+)?$/.test(request.path.split('?')[0] ?? '')) {
+        for (const run of this.checkRuns) if (run.status === 'completed' && !completedAt.has(run.id)) completedAt.set(run.id, Date.now());
+      }
       return outcome;
     }
   }
