@@ -418,7 +418,8 @@ async function sendBurst(url: string, plan: PlannedDelivery[], spreadMs = 0): Pr
 
 /**
  * One check alone (the probe): delivery→completed against its round-trip limit — the time GitHub itself spent
- * answering (the union of its requests' intervals), and at least the one-second spacing of its two writes.
+ * answering (the union of its requests' intervals), and at least the one-second spacing of its writes when it made
+ * more than one (a verdict ready within the app's grace is one create).
  */
 async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number, label: string): Promise<void> {
   // Alone means alone: the previous check's last write must not set this one's first write back.
@@ -435,10 +436,11 @@ async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery,
   const took = (run?.completedAt ?? NaN) - (sent.sentAt.get(probe.id) ?? NaN);
   const requests = status.requests.total - before.requests.total;
   const busy = status.busyMs - before.busyMs;
-  const limit = Math.max(busy, WRITE_SPACING_MS + 2 * latencyMs);
+  const writes = status.requests.writes - before.requests.writes;
+  const limit = writes > 1 ? Math.max(busy, (writes - 1) * WRITE_SPACING_MS + 2 * latencyMs) : busy;
   console.log(
     `Single check alone (${label}): ${seconds(took)} delivery→completed (ack ${sent.ackMs[0] ?? NaN} ms); ${requests} GitHub requests, GitHub busy ${seconds(busy)} ` +
-      `(${(busy / Math.max(1, latencyMs)).toFixed(1)} round trips of ${latencyMs} ms); round-trip limit ${seconds(limit)} (its writes 1.05 s apart) → ${(took / limit).toFixed(2)}× the limit`,
+      `(${(busy / Math.max(1, latencyMs)).toFixed(1)} round trips of ${latencyMs} ms); round-trip limit ${seconds(limit)} (${writes > 1 ? `its ${writes} writes 1.05 s apart` : `${writes} write`}) → ${(took / limit).toFixed(2)}× the limit`,
   );
 }
 

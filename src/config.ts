@@ -24,6 +24,12 @@ export interface WardenConfig {
    * (`WARDEN_BATCH_WINDOW_MS`, 0: one event-loop turn); unset: its default (`SingleFlightOptions`).
    */
   batchWindowMs?: number;
+  /**
+   * How long a check run's create waits before it goes out in progress (`WARDEN_CHECK_RUN_GRACE_MS`): a verdict
+   * ready by then (a pull request that changes no workflow, a head evaluated before) is created completed, one
+   * write instead of two — writes are what GitHub limits most (content-creating requests a second apart).
+   */
+  checkRunGraceMs: number;
   /** DynamoDB table; unset locally: the embedded store. */
   dynamoTable?: string;
   /** Where the embedded store keeps its data. */
@@ -57,6 +63,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     evaluationTimeoutMs: positiveInteger(env.WARDEN_TIMEOUT_MS, 'WARDEN_TIMEOUT_MS') ?? 60_000,
     maxConcurrentEvaluations: positiveInteger(env.WARDEN_CONCURRENCY, 'WARDEN_CONCURRENCY') ?? 8,
     ...(batchWindowMs !== undefined && { batchWindowMs }),
+    checkRunGraceMs: nonNegativeInteger(env.WARDEN_CHECK_RUN_GRACE_MS, 'WARDEN_CHECK_RUN_GRACE_MS') ?? 1000,
     ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };

@@ -87,9 +87,9 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
   // an older event look newer than one that came after it.
   const sequence = await services.state.beginEvaluation(target.subject, target.headSha);
-  // The check run is created in progress as soon as this installation's turn to write comes; when the verdict is
-  // ready before that turn (a burst of pull requests), the waiting create is withdrawn and the run is created
-  // completed instead: one write, not two.
+  // The check run is created in progress after a short grace, once this installation's turn to write comes; when
+  // the verdict is ready before (a quick evaluation, or a burst of pull requests waiting for their turns), the
+  // waiting create is withdrawn and the run is created completed instead: one write, not two.
   const withdraw = new AbortController();
   const opening = startCheckRun(environment, target, started, withdraw.signal);
   opening.catch(() => undefined);
@@ -134,8 +134,8 @@ interface CheckRunHandle {
 type CheckRunCreate = Parameters<Octokit['rest']['checks']['create']>[0] & object;
 
 /**
- * The check run showing the evaluation in progress, unless `withdraw` aborts while the create waits for its turn
- * (then `id` is undefined and completing the run creates it). A delivery handled before and cut short (its process
+ * The check run showing the evaluation in progress, unless `withdraw` aborts during the grace or while the create
+ * waits for its turn (then `id` is undefined and completing the run creates it). A delivery handled before and cut short (its process
  * died, or it failed after creating the run) completes the run it created: one verdict per commit, none left in
  * progress.
  */
@@ -158,6 +158,7 @@ async function startCheckRun(environment: EvaluationEnvironment, target: Evaluat
   const handle = (id: number | undefined): CheckRunHandle => ({ owner, repo: name, id, create, created });
   const remembered = delivery === undefined ? undefined : await services.state.checkRunOf(delivery, key);
   if (remembered !== undefined) return handle(remembered);
+  if (!(await pause(services.config.checkRunGraceMs, withdraw))) return handle(undefined);
   try {
     const response = await octokit.rest.checks.create({ ...create, request: { [WITHDRAW]: withdraw } });
     await created(response.data.id);
@@ -166,6 +167,22 @@ async function startCheckRun(environment: EvaluationEnvironment, target: Evaluat
     if (error instanceof WriteWithdrawn) return handle(undefined);
     throw error;
   }
+}
+
+/** Waits `ms`, or less if `signal` aborts first: true when the whole time passed. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (ms === 0 || signal.aborted) return Promise.resolve(!signal.aborted);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve(true);
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
 }
 
 /** What a re-run of this check run evaluates again (see parseCheckOrigin). */

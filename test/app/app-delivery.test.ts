@@ -281,3 +281,32 @@ describe('a burst of pull requests on one installation (writes a second apart)',
     expect([run.status, run.output.title]).toEqual(['completed', '120 policy violations in 1 workflow']);
   });
 });
+
+describe('the grace before a check run shows in progress (WARDEN_CHECK_RUN_GRACE_MS)', () => {
+  beforeEach(async () => {
+    await h.close();
+    h = await startHarness({ env: { WARDEN_CHECK_RUN_GRACE_MS: '1000' } });
+  });
+
+  it('a verdict ready within the grace: the run is created completed, one write', async () => {
+    h.gh.addRepo(APP);
+    const pull = createPull(h.gh, { repo: APP, base: { 'README.md': 'a\n' }, head: { 'README.md': 'b\n' } });
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    expect(h.gh.checkRuns.map((run) => [run.requests.map((body) => body.status), run.conclusion, run.output.title])).toEqual([[['completed'], 'success', 'No workflow changes']]);
+    expect([h.gh.count(CHECK_RUNS), h.gh.count(CHECK_RUN)]).toEqual([1, 0]);
+  });
+
+  it('an evaluation outlasting the grace: in progress after it, then completed', async () => {
+    const pull = unpinnedPull();
+    h.gh.inject(PULL_FILES, { delayMs: 1500 });
+    const sent = Date.now();
+    const receiving = h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    await until(() => h.gh.checkRuns.length > 0);
+    const shown = Date.now();
+    await receiving;
+    const [run] = h.gh.checkRuns;
+    expect(run?.requests.map((body) => body.status)).toEqual(['in_progress', 'completed']);
+    expect(shown - sent).toBeGreaterThanOrEqual(1000);
+    expect(run?.conclusion).toBe('failure');
+  });
+});

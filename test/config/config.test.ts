@@ -10,6 +10,7 @@ describe('readConfig', () => {
       limits: {},
       evaluationTimeoutMs: 60_000,
       maxConcurrentEvaluations: 8,
+      checkRunGraceMs: 1000,
       dataDir: '.data',
     });
     expect(
@@ -17,6 +18,7 @@ describe('readConfig', () => {
     ).toMatchObject({ host: 'github.example.com', dynamoTable: 'warden', limits: { maxLevels: 6 }, evaluationTimeoutMs: 30_000, checkName: 'Policy' });
     expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '0' }).batchWindowMs).toBe(0);
     expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '20' }).batchWindowMs).toBe(20);
+    expect(readConfig({ WARDEN_CHECK_RUN_GRACE_MS: '0' }).checkRunGraceMs).toBe(0);
   });
 
   it('refuses numbers that are not positive integers, naming the variable', () => {
@@ -24,6 +26,7 @@ describe('readConfig', () => {
     expect(() => readConfig({ WARDEN_TIMEOUT_MS: 'soon' })).toThrow('WARDEN_TIMEOUT_MS must be a positive integer, got "soon"');
     expect(() => readConfig({ WARDEN_CONCURRENCY: '-2' })).toThrow('WARDEN_CONCURRENCY must be a positive integer, got "-2"');
     expect(() => readConfig({ WARDEN_BATCH_WINDOW_MS: '-1' })).toThrow('WARDEN_BATCH_WINDOW_MS must be a non-negative integer, got "-1"');
+    expect(() => readConfig({ WARDEN_CHECK_RUN_GRACE_MS: '1s' })).toThrow('WARDEN_CHECK_RUN_GRACE_MS must be a non-negative integer, got "1s"');
   });
 });
 

@@ -59,7 +59,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<AppHar
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   const db = await startDynalite();
-  const config = readConfig({ DYNAMODB_TABLE: db.tableName, ...options.env });
+  // No grace before a check run's create (WARDEN_CHECK_RUN_GRACE_MS): tests see it in progress first, unless they say.
+  const config = readConfig({ DYNAMODB_TABLE: db.tableName, WARDEN_CHECK_RUN_GRACE_MS: '0', ...options.env });
   // The services' own client, as createServices makes one: stopping dynalite leaves it pointing at nothing.
   const client = createDynamoClient(localClientOptions(db.endpoint));
   // Counted, so `settle` knows when work in the background (an abandoned evaluation) has stopped.
