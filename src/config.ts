@@ -63,7 +63,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     evaluationTimeoutMs: positiveInteger(env.WARDEN_TIMEOUT_MS, 'WARDEN_TIMEOUT_MS') ?? 60_000,
     maxConcurrentEvaluations: positiveInteger(env.WARDEN_CONCURRENCY, 'WARDEN_CONCURRENCY') ?? 8,
     ...(batchWindowMs !== undefined && { batchWindowMs }),
-    checkRunGraceMs: nonNegativeInteger(env.WARDEN_CHECK_RUN_GRACE_MS, 'WARDEN_CHECK_RUN_GRACE_MS') ?? 1000,
+    checkRunGraceMs: nonNegativeInteger(env.WARDEN_CHECK_RUN_GRACE_MS, 'WARDEN_CHECK_RUN_GRACE_MS') ?? 500,
     ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };

@@ -116,8 +116,13 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     withdraw.abort();
     const checkRun = await opening;
     await completeCheckRun(octokit, { ...checkRun, report: outcome.report, pinnable: outcome.pinnable, completedAt: services.now() }, log);
-    // The verdict first: suggested changes are a convenience that must not hold it up.
-    if (outcome.suggest) await outcome.suggest();
+    // The verdict first: the callers index and suggested changes must not hold it up.
+    try {
+      await outcome.afterVerdict?.();
+    } catch (error) {
+      // The check run holds the verdict: a retry of the delivery would only evaluate it again.
+      log.warn({ err: error, subject: target.subject }, 'the work after the verdict failed (callers index, suggested changes)');
+    }
   });
 }
 
@@ -195,8 +200,8 @@ function checkOrigin(target: EvaluationTarget): CheckOrigin {
 interface Outcome {
   report: CompletedReport;
   pinnable: boolean;
-  /** Posts the suggested changes, once the check run holds the verdict. */
-  suggest?: () => Promise<void>;
+  /** What follows the verdict once the check run holds it: the callers index, the suggested changes. */
+  afterVerdict?: () => Promise<void>;
 }
 
 /** A report, or the note of an evaluation a newer one superseded. */
@@ -216,14 +221,15 @@ export async function analyzeTarget(environment: EvaluationEnvironment, target: 
   // One evaluation's cache, shared by its reads: the directory and the policy first, then the call graph.
   const cache: ScopedCache = { store: new LayeredCacheStore({ durable: environment.services.cache, logger: environment.log }), scope: environment.cacheScope };
   if (target.drift) return analyzeDefaultBranch(environment, target, cache);
-  const files = target.pull
-    ? await listPullRequestFiles(octokit, repo, target.pull.number)
-    : await listComparedFiles(octokit, repo, target.baseSha, target.headSha);
+  // The change's files and those of other pull requests sharing its head are read at once: neither needs the other.
+  const [files, sameHead] = await Promise.all([
+    target.pull ? listPullRequestFiles(octokit, repo, target.pull.number) : listComparedFiles(octokit, repo, target.baseSha, target.headSha),
+    target.pull ? sameHeadChanges(octokit, repo, target) : [],
+  ]);
   // GitHub cuts file lists short (3,000 files for a pull request, 300 for a comparison): then the
   // workflow directories themselves are compared, which is complete whatever the size of the change.
   const listComplete = target.pull ? target.pull.changedFiles === undefined || files.length >= target.pull.changedFiles : files.length < COMPARE_FILES_LIMIT;
   const reference = listComplete ? undefined : target.pull ? await mergeBase(octokit, repo, target) : target.baseSha;
-  const sameHead = target.pull ? await sameHeadChanges(octokit, repo, target) : [];
   const listed = mergeChanges(workflowChanges(files), ...sameHead);
   if (listComplete && listed.changed.length === 0 && listed.removed.length === 0) return { kind: 'no-workflow-changes', files };
 
@@ -346,12 +352,15 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
     ...(run.impact && { impact: run.impact }),
   });
   const report = target.drift ? { ...rendered, summary: `${driftNote(target.drift.cause)}\n\n${rendered.summary}` } : rendered;
-  if (latest) await recordEvaluation(environment, target, run);
   // Pin all commits only to this repository's top-level files: a pin inside a called workflow is not its to make.
   const pinnable =
     target.pull !== undefined && run.evaluation.findings.some(({ fix }) => (fix?.kind === 'replace-uses' || fix?.kind === 'replace-step-uses') && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
-  return { report, pinnable, ...(target.pull && latest && { suggest: () => suggestFixes(environment, target, files, run) }) };
+  const afterVerdict = async () => {
+    await recordEvaluation(environment, target, run);
+    if (target.pull) await suggestFixes(environment, target, files, run);
+  };
+  return { report, pinnable, ...(latest && { afterVerdict }) };
 }
 
 function driftNote(cause: string | undefined): string {

@@ -10,7 +10,7 @@ describe('readConfig', () => {
       limits: {},
       evaluationTimeoutMs: 60_000,
       maxConcurrentEvaluations: 8,
-      checkRunGraceMs: 1000,
+      checkRunGraceMs: 500,
       dataDir: '.data',
     });
     expect(
