@@ -140,9 +140,9 @@ type CheckRunCreate = Parameters<Octokit['rest']['checks']['create']>[0] & objec
 
 /**
  * The check run showing the evaluation in progress, unless `withdraw` aborts during the grace or while the create
- * waits for its turn (then `id` is undefined and completing the run creates it). A delivery handled before and cut short (its process
- * died, or it failed after creating the run) completes the run it created: one verdict per commit, none left in
- * progress.
+ * waits for its turn (then `id` is undefined and completing the run creates it). A delivery handled before and cut
+ * short (its process died, or it failed after creating the run) completes the run it created: one verdict per
+ * commit, none left in progress.
  */
 async function startCheckRun(environment: EvaluationEnvironment, target: EvaluationTarget, started: Date, withdraw: AbortSignal): Promise<CheckRunHandle> {
   const { octokit, services, delivery } = environment;
