@@ -11,7 +11,7 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   type BatchGetCommandInput,
   type BatchWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -211,22 +211,12 @@ export class DynamoCacheStore implements CacheStore {
 
   private async partitionKeys(pk: string): Promise<ItemKey[]> {
     const keys: ItemKey[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const raw of out.Items ?? []) {
+    const pages = paginateQuery({ client: this.client }, { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' });
+    for await (const page of pages) {
+      for (const raw of page.Items ?? []) {
         if (typeof raw.pk === 'string' && typeof raw.sk === 'string') keys.push({ pk: raw.pk, sk: raw.sk });
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return keys;
   }
 }

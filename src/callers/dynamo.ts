@@ -2,7 +2,7 @@
 // prefix of the sort key; every callee of a repository with the partition alone), so reading the callers of a
 // workflow with a thousand of them costs one paginated Query. What one source wrote for a repository (its default
 // branch, a pull request's head) is listed in a manifest item, so the next write replaces it instead of adding to it.
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, paginateQuery, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { writeItems, type TableAccess, type WriteRequests } from '../cache/dynamo.js';
 import { repoKey, type RepoId } from '../graph/types.js';
@@ -75,23 +75,21 @@ export class DynamoCallerIndex implements CallerIndex {
   private async query(pk: string, prefix?: string): Promise<CallerRecord[]> {
     const records: CallerRecord[] = [];
     const now = this.nowSeconds();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: prefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ...(prefix !== undefined && { ':prefix': prefix }) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
+    const pages = paginateQuery(
+      { client: this.table.client },
+      {
+        TableName: this.table.tableName,
+        KeyConditionExpression: prefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ...(prefix !== undefined && { ':prefix': prefix }) },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
         // DynamoDB deletes expired items late: checked on read.
         if (typeof item.ttl === 'number' && item.ttl <= now) continue;
         if (typeof item.v === 'string') records.push(JSON.parse(item.v) as CallerRecord);
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return records;
   }
 

@@ -4,7 +4,7 @@
 // worker to look. An item that failed too often is kept aside (`dead`), as SQS's dead-letter queue keeps it.
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { silentLogger, type Logger } from '../log.js';
 import { DELIVERY_ATTRIBUTE, type QueueMessage } from './message.js';
 import type { WorkItem, WorkQueue } from './port.js';
@@ -140,22 +140,18 @@ export class DynamoWorkQueue implements WorkQueue {
   /** Every item of the queue (what is waiting or in hand), read consistently, without the payloads. */
   private async all(): Promise<QueuedWork[]> {
     const items: QueuedWork[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ProjectionExpression: 'sk, enqueuedAt, visibleAt, attempts, lease, #state',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pk': PARTITION },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as QueuedWork[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: 'sk, enqueuedAt, visibleAt, attempts, lease, #state',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':pk': PARTITION },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...((page.Items ?? []) as QueuedWork[]));
     return items;
   }
 

@@ -76,10 +76,12 @@ async function calledActions(bundle: LambdaBundle): Promise<string[]> {
     for (const match of code.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
       for (const name of (match[1] ?? '').split(',').map((part) => part.trim().split(/\s+as\s+/)[0] ?? '')) origin.set(name, match[2] ?? '');
     }
-    for (const [, command = ''] of code.matchAll(/new\s+(\w+Command)\(/g)) {
-      const service = SERVICES[origin.get(command) ?? ''];
-      if (!service) throw new Error(`${source}: ${command} comes from ${origin.get(command) ?? 'nowhere'}; teach this test its IAM action`);
-      const operation = command.replace(/Command$/, '');
+    // A command sent directly (`new QueryCommand(`), or through the SDK's paginator of it (`paginateQuery(`).
+    for (const [, command, paginator, paginated] of code.matchAll(/new\s+(\w+Command)\(|\b(paginate(\w+))\(/g)) {
+      const name = command ?? paginator ?? '';
+      const service = SERVICES[origin.get(name) ?? ''];
+      if (!service) throw new Error(`${source}: ${name} comes from ${origin.get(name) ?? 'nowhere'}; teach this test its IAM action`);
+      const operation = paginated ?? name.replace(/Command$/, '');
       actions.add(`${service}:${service === 'dynamodb' ? (DOCUMENT_COMMANDS[operation] ?? operation) : operation}`);
     }
   }
