@@ -67,7 +67,7 @@ export interface Finding {
   chain: GraphEdge[];
   fix?: Fix;
   /** Repositories the message, chain or fix names, so a renderer can redact private ones in public checks. */
-  mentions: RepoId[];
+  mentions: readonly RepoId[];
 }
 
 /** Online facts (tags, commit reachability): defined by the source port that produces them, gathered by `gatherRefFacts`. */

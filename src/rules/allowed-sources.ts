@@ -36,22 +36,23 @@ function check(context: Context, visit: EdgeVisit | ActionVisit, reference: Remo
   const { allow, deny } = context.settings;
   const target = formatUses(reference);
   const patterns = compilePatterns([...(allow ?? []), ...deny.map((pattern) => `!${pattern}`)]);
-  const call = describeCall(context.graph, visit.edge, visit.chain);
   const what = reference.kind === 'action' ? 'action' : 'workflow';
-  const base = { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) };
+  // Most calls are allowed: what a finding says is built only for one.
+  const call = () => describeCall(context.graph, visit.edge, visit.chain);
+  const base = () => ({ location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) });
   const blockedBy = patterns.block.find((pattern) => matchesPattern(pattern, target));
   if (blockedBy !== undefined) {
     context.report({
-      ...base,
-      message: `${call} is blocked by the deny pattern "${blockedBy}" in rules.allowed-sources: the organization does not allow this ${what} to run.`,
+      ...base(),
+      message: `${call()} is blocked by the deny pattern "${blockedBy}" in rules.allowed-sources: the organization does not allow this ${what} to run.`,
     });
     return;
   }
   if (allow === undefined || patterns.decide(target) === 'allowed') return;
   const fix = allowFix(context, reference);
   context.report({
-    ...base,
-    message: `${call} matches no pattern in rules.allowed-sources.allow: only ${what}s the organization allows may run, transitive ${reference.kind === 'action' ? 'uses' : 'calls'} included.`,
+    ...base(),
+    message: `${call()} matches no pattern in rules.allowed-sources.allow: only ${what}s the organization allows may run, transitive ${reference.kind === 'action' ? 'uses' : 'calls'} included.`,
     ...(fix && { fix }),
   });
 }

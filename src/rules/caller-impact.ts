@@ -30,7 +30,7 @@ interface Harm {
   fails: boolean;
   location: FindingLocation;
   chain: GraphEdge[];
-  mentions: RepoId[];
+  mentions: readonly RepoId[];
 }
 
 /** Callers listed by name in one finding; the rest are counted. */

@@ -57,11 +57,13 @@ export const ContractRule: Rule<'contract'> = {
     }
   },
   checkEdge(context, visit) {
-    const mentions = chainMentions(context.graph, visit.chain);
+    // Most calls keep their contract: what a finding says is built only for one.
     const call: Call = {
       visit,
-      call: describeCall(context.graph, visit.edge, visit.chain),
-      report: (finding) => context.report({ ...finding, chain: visit.chain, mentions }),
+      get call() {
+        return describeCall(context.graph, visit.edge, visit.chain);
+      },
+      report: (finding) => context.report({ ...finding, chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) }),
     };
     checkReference(call);
     checkJobKeys(call);
@@ -84,27 +86,32 @@ export const ContractRule: Rule<'contract'> = {
  */
 function checkStepAction(context: RuleContext<'contract'>, visit: ActionVisit): void {
   const reference = visit.edge.uses.reference;
-  const call = describeCall(context.graph, visit.edge, visit.chain);
-  const shared = { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) };
+  const report = (message: (call: string) => string): void =>
+    context.report({
+      location: usesLocation(visit),
+      chain: visit.chain,
+      mentions: chainMentions(context.graph, visit.chain),
+      message: message(describeCall(context.graph, visit.edge, visit.chain)),
+    });
   if (reference.kind === 'invalid') {
-    context.report({ ...shared, message: `${call} is not a valid action reference: ${reference.message}` });
+    report((call) => `${call} is not a valid action reference: ${reference.message}`);
     return;
   }
   if (reference.kind === 'local-action' && reference.syntax === '$/' && !isGitHubCloud(context.graph.host)) {
-    context.report({
-      ...shared,
-      message: `${call} uses the $/ self-repository syntax, which GitHub Enterprise Server does not support (${context.graph.host}): write ./${reference.path} after a checkout, or owner/repo/path@ref.`,
-    });
+    report(
+      (call) =>
+        `${call} uses the $/ self-repository syntax, which GitHub Enterprise Server does not support (${context.graph.host}): write ./${reference.path} after a checkout, or owner/repo/path@ref.`,
+    );
     return;
   }
   const problem = visit.callee?.action?.diagnostics[0];
   if (!problem) return;
   const others = (visit.callee?.action?.diagnostics.length ?? 1) - 1;
   const more = others > 0 ? `; ${others} more problem${others > 1 ? 's' : ''}` : '';
-  context.report({
-    ...shared,
-    message: `${call} cannot run: GitHub rejects the action's ${visit.callee?.address.path ?? 'action.yml'} (line ${problem.range.start.line}: ${problem.message.replace(/\.$/, '')}${more}).`,
-  });
+  report(
+    (call) =>
+      `${call} cannot run: GitHub rejects the action's ${visit.callee?.address.path ?? 'action.yml'} (line ${problem.range.start.line}: ${problem.message.replace(/\.$/, '')}${more}).`,
+  );
 }
 
 function at(visit: EdgeVisit, key?: string, name?: string): Finding['location'] {

@@ -43,8 +43,20 @@ export function workflowLabel(node: GraphNode, calledBy?: GraphEdge): string {
  * The call as written in `uses:`; below the top-level file also where it is written, since renderers
  * annotate the top-level line: `o/b/.github/workflows/x.yml@v2 (called by job build in o/a/...@v1)`,
  * `o/tool@v1 (step 3 of job test in o/a/...@v1)`, `o/tool@v1 (step 2 in o/setup@v2)` in a composite action.
+ * Several rules describe the same visit, so the text is kept per chain (the engine builds each visit's chain once).
  */
 export function describeCall(graph: CallGraph, edge: GraphEdge, chain: readonly GraphEdge[]): string {
+  const memo = chain.at(-1) === edge;
+  const known = memo ? described.get(chain) : undefined;
+  if (known !== undefined) return known;
+  const text = callText(graph, edge, chain);
+  if (memo) described.set(chain, text);
+  return text;
+}
+
+const described = new WeakMap<readonly GraphEdge[], string>();
+
+function callText(graph: CallGraph, edge: GraphEdge, chain: readonly GraphEdge[]): string {
   const raw = edge.uses.raw.trim() === '' ? '(empty uses)' : edge.uses.raw;
   const uses = raw.length > USES_QUOTE_LIMIT ? `${raw.slice(0, USES_QUOTE_LIMIT)}…` : raw;
   const caller = graph.nodes.get(edge.from);
@@ -55,18 +67,29 @@ export function describeCall(graph: CallGraph, edge: GraphEdge, chain: readonly 
   return `${uses} (${edge.jobId === undefined ? step : `${step} of job ${edge.jobId}`} in ${where})`;
 }
 
-/** Every repository a chain names (callers and callees, in order), for `Finding.mentions`. */
-export function chainMentions(graph: CallGraph, chain: readonly GraphEdge[]): RepoId[] {
+/**
+ * Every repository a chain names (callers and callees, in order), for `Finding.mentions`. Kept per chain, as
+ * `describeCall` is: findings about one visit share the list, so nobody may change it.
+ */
+export function chainMentions(graph: CallGraph, chain: readonly GraphEdge[]): readonly RepoId[] {
+  const known = mentioned.get(chain);
+  if (known) return known;
   const repos = new Map<string, RepoId>();
   const add = (repo: RepoId | undefined): void => {
-    if (repo && !repos.has(repoKey(repo))) repos.set(repoKey(repo), repo);
+    if (!repo) return;
+    const key = repoKey(repo);
+    if (!repos.has(key)) repos.set(key, repo);
   };
   for (const edge of chain) {
     add(graph.nodes.get(edge.from)?.address.repo);
     add(calledRepo(graph, edge));
   }
-  return [...repos.values()];
+  const list = Object.freeze([...repos.values()]);
+  mentioned.set(chain, list);
+  return list;
 }
+
+const mentioned = new WeakMap<readonly GraphEdge[], readonly RepoId[]>();
 
 /** `a`, `a and b`, `a, b and c` (or `or`). */
 export function listText(items: readonly string[], conjunction: 'and' | 'or' = 'and'): string {

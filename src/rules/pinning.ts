@@ -222,11 +222,16 @@ function checkRequiredTag(context: PinningContext, call: Call, requirement: TagR
 /** One remote call or action in the rule's scope: a tag it must be called by, a named ref, or a SHA to verify. */
 function checkPin(context: PinningContext, visit: EdgeVisit | ActionVisit, reference: Remote): void {
   if (!inScope(context.settings.scope, reference, visit.caller)) return;
+  // A verified pin reports nothing: what a finding says is built only for one.
   const call: Call = {
     visit,
     reference,
-    name: describeCall(context.graph, visit.edge, visit.chain),
-    shared: { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) },
+    get name() {
+      return describeCall(context.graph, visit.edge, visit.chain);
+    },
+    get shared() {
+      return { location: usesLocation(visit), chain: visit.chain, mentions: chainMentions(context.graph, visit.chain) };
+    },
   };
   const requirement = tagRequirementFor(context.settings, reference);
   if (requirement) {

@@ -103,7 +103,7 @@ function rootReason(error: ResolutionError): string {
   }
 }
 
-function withRepo(repos: RepoId[], repo: RepoId | undefined): RepoId[] {
+function withRepo(repos: readonly RepoId[], repo: RepoId | undefined): readonly RepoId[] {
   return repo === undefined || repos.some((known) => repoKey(known) === repoKey(repo)) ? repos : [...repos, repo];
 }
 

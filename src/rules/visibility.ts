@@ -61,7 +61,10 @@ function judge(context: Context, visit: EdgeVisit | ActionVisit): void {
   const access: Access = {
     context,
     visit,
-    call: describeCall(graph, visit.edge, visit.chain),
+    // Most calls are allowed: the call is described only for a finding.
+    get call() {
+      return describeCall(graph, visit.edge, visit.chain);
+    },
     root,
     callee,
     rootVisibility,
@@ -82,8 +85,8 @@ function article(visibility: Visibility): string {
 
 function report(access: Access, finding: { message: string; severity?: 'warning'; fix?: Fix }): void {
   const { context, visit } = access;
-  const mentions = chainMentions(context.graph, visit.chain);
-  if (!mentions.some((repo) => repoKey(repo) === repoKey(access.callee))) mentions.push(access.callee);
+  const named = chainMentions(context.graph, visit.chain);
+  const mentions = named.some((repo) => repoKey(repo) === repoKey(access.callee)) ? named : [...named, access.callee];
   context.report({
     ...finding,
     location: usesLocation(visit),
@@ -94,10 +97,10 @@ function report(access: Access, finding: { message: string; severity?: 'warning'
 
 /** Reports a callee visibility the top-level repository may not call; true when it did. */
 function checkVisibility(access: Access): boolean {
-  const { rootVisibility: from, calleeVisibility: to, call } = access;
+  const { rootVisibility: from, calleeVisibility: to } = access;
   const allowed = access.context.settings.allow[from];
   if (allowed.includes(to)) return false;
-  const where = `${call} is in ${article(to)} ${to} repository`;
+  const where = `${access.call} is in ${article(to)} ${to} repository`;
   const action = access.visit.edge.kind === 'action';
   if (!githubVisibilityTable()[from].includes(to)) {
     report(access, {
