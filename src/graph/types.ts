@@ -5,8 +5,8 @@ import type { ParsedUses } from '../workflow/uses.js';
 
 /** A repository on the evaluation's host. Names keep GitHub's spelling; keys compare case-insensitively. */
 export interface RepoId {
-  owner: string;
-  name: string;
+  readonly owner: string;
+  readonly name: string;
 }
 
 export function repoKey(repo: RepoId): string {

@@ -3,7 +3,7 @@
 // step of the tree is checked (composite actions' steps too), so an allowed workflow or action cannot smuggle in
 // a blocked one.
 import type { ActionVisit, EdgeVisit, Fix, Rule, RuleContext } from '../engine/types.js';
-import { compilePatterns, matchesPattern } from '../policy/patterns.js';
+import { compilePatterns, matchesPattern, type PatternSet } from '../policy/patterns.js';
 import { formatUses, type UsesReference } from '../workflow/uses.js';
 import { chainMentions, describeCall, usesLocation } from './describe.js';
 
@@ -28,14 +28,27 @@ function allowFix(context: Context, reference: RemoteWorkflow | RemoteAction): F
   return { kind: 'edit-policy', file, suggestion: `Add "${allowPatternFor(reference)}" to rules.allowed-sources.allow.` };
 }
 
+type Settings = Context['settings'];
+
+/** The rule's patterns, compiled once per policy rather than once per call. */
+const compiled = new WeakMap<Settings, PatternSet>();
+
+function patternsOf(settings: Settings): PatternSet {
+  const known = compiled.get(settings);
+  if (known) return known;
+  const patterns = compilePatterns([...(settings.allow ?? []), ...settings.deny.map((pattern) => `!${pattern}`)]);
+  compiled.set(settings, patterns);
+  return patterns;
+}
+
 /**
  * Judges one remote call or action against the patterns. Same-repository references (`./`, `$/`) are always
  * allowed; `docker://` images are not what GitHub's setting governs, so neither does this rule.
  */
 function check(context: Context, visit: EdgeVisit | ActionVisit, reference: RemoteWorkflow | RemoteAction): void {
-  const { allow, deny } = context.settings;
+  const allow = context.settings.allow;
   const target = formatUses(reference);
-  const patterns = compilePatterns([...(allow ?? []), ...deny.map((pattern) => `!${pattern}`)]);
+  const patterns = patternsOf(context.settings);
   const what = reference.kind === 'action' ? 'action' : 'workflow';
   // Most calls are allowed: what a finding says is built only for one.
   const call = () => describeCall(context.graph, visit.edge, visit.chain);
