@@ -37,10 +37,27 @@ export function findingTarget(finding: Finding): string | undefined {
 }
 
 /** Findings alike in rule, root, place and message are one: a rule may reach the same call by two paths. */
-function findingIdentity(finding: Finding): string {
-  const { node, jobId, key, name, step, range } = finding.location;
-  const at = range === undefined ? '' : `${range.start.line}:${range.start.column}-${range.end.line}:${range.end.column}`;
-  return [finding.ruleId, finding.root, node, jobId ?? '', key ?? '', name ?? '', step ?? '', at, finding.message].join('\u0000');
+function sameFinding(a: Finding, b: Finding): boolean {
+  const [x, y] = [a.location, b.location];
+  const [r, q] = [x.range, y.range];
+  const sameRange =
+    r === q ||
+    (r !== undefined && q !== undefined && r.start.line === q.start.line && r.start.column === q.start.column && r.end.line === q.end.line && r.end.column === q.end.column);
+  return a.ruleId === b.ruleId && a.root === b.root && x.node === y.node && x.jobId === y.jobId && x.key === y.key && x.name === y.name && x.step === y.step && sameRange;
+}
+
+/** Findings by message (nearly always one each), so a repeat is found without building a key per finding. */
+class FindingSet {
+  readonly list: Finding[] = [];
+  private readonly byMessage = new Map<string, Finding[]>();
+
+  add(finding: Finding): void {
+    const alike = this.byMessage.get(finding.message);
+    if (alike?.some((known) => sameFinding(known, finding))) return;
+    if (alike) alike.push(finding);
+    else this.byMessage.set(finding.message, [finding]);
+    this.list.push(finding);
+  }
 }
 
 /** `YYYY-MM-DD` of `now` in UTC: an exception expiring today still applies today. */
@@ -49,8 +66,7 @@ function today(now: Date): string {
 }
 
 export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]): Evaluation {
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
+  const findings = new FindingSet();
   for (const rootKey of input.graph.roots) {
     const root = input.graph.nodes.get(rootKey);
     if (!root) continue;
@@ -68,17 +84,13 @@ export function evaluatePolicy(input: EvaluationInput, rules: readonly AnyRule[]
         ...(input.impact && { impact: input.impact }),
         now: input.now,
         report: (finding) => {
-          const full: Finding = { ...finding, ruleId: rule.meta.id, severity: finding.severity ?? (settings.severity === 'warning' ? 'warning' : 'error'), root: rootKey };
-          const identity = findingIdentity(full);
-          if (seen.has(identity)) return;
-          seen.add(identity);
-          findings.push(full);
+          findings.add({ ...finding, ruleId: rule.meta.id, severity: finding.severity ?? (settings.severity === 'warning' ? 'warning' : 'error'), root: rootKey });
         },
       };
       runRule(rule, context, root, tree, visits);
     }
   }
-  return applyExceptions(findings, input);
+  return applyExceptions(findings.list, input);
 }
 
 interface Visits {

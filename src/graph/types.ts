@@ -13,6 +13,25 @@ export function repoKey(repo: RepoId): string {
   return `${repo.owner}/${repo.name}`.toLowerCase();
 }
 
+/**
+ * Whether two ids name one repository, without building their keys. GitHub's names are ASCII, so ASCII case folding
+ * is exact for them; for anything else it can only answer "different" where `repoKey` folds more.
+ */
+export function sameRepo(a: RepoId, b: RepoId): boolean {
+  return a === b || (sameName(a.owner, b.owner) && sameName(a.name, b.name));
+}
+
+function sameName(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (asciiLower(a.charCodeAt(i)) !== asciiLower(b.charCodeAt(i))) return false;
+  return true;
+}
+
+function asciiLower(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
+}
+
 export function repoFullName(repo: RepoId): string {
   return `${repo.owner}/${repo.name}`;
 }

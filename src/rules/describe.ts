@@ -2,7 +2,7 @@
 // the graph reads the same way.
 import type { FindingLocation, Fix } from '../engine/types.js';
 import type { CallGraph, GraphEdge, GraphNode, RepoId } from '../graph/types.js';
-import { repoFullName, repoKey } from '../graph/types.js';
+import { repoFullName, sameRepo } from '../graph/types.js';
 import { isFullSha } from '../workflow/uses.js';
 
 const SHORT_SHA_LENGTH = 7;
@@ -61,11 +61,23 @@ function callText(graph: CallGraph, edge: GraphEdge, chain: readonly GraphEdge[]
   const uses = raw.length > USES_QUOTE_LIMIT ? `${raw.slice(0, USES_QUOTE_LIMIT)}…` : raw;
   const caller = graph.nodes.get(edge.from);
   if (chain.length <= 1 || !caller) return uses;
-  const where = workflowLabel(caller, chain.at(-2));
+  const where = labelOf(caller, chain.at(-2));
   if (edge.kind === 'workflow') return `${uses} (called by job ${edge.jobId} in ${where})`;
   const step = `step ${edge.step + 1}`;
   return `${uses} (${edge.jobId === undefined ? step : `${step} of job ${edge.jobId}`} in ${where})`;
 }
+
+/** `workflowLabel` of a caller, once: every step of a workflow is described by it. */
+function labelOf(node: GraphNode, calledBy: GraphEdge | undefined): string {
+  const key = calledBy ?? node;
+  const known = labels.get(key);
+  if (known !== undefined) return known;
+  const label = workflowLabel(node, calledBy);
+  labels.set(key, label);
+  return label;
+}
+
+const labels = new WeakMap<GraphEdge | GraphNode, string>();
 
 /**
  * Every repository a chain names (callers and callees, in order), for `Finding.mentions`. Kept per chain, as
@@ -74,17 +86,16 @@ function callText(graph: CallGraph, edge: GraphEdge, chain: readonly GraphEdge[]
 export function chainMentions(graph: CallGraph, chain: readonly GraphEdge[]): readonly RepoId[] {
   const known = mentioned.get(chain);
   if (known) return known;
-  const repos = new Map<string, RepoId>();
+  // A chain names a handful of repositories: a scan of the list beats building a key for each.
+  const repos: RepoId[] = [];
   const add = (repo: RepoId | undefined): void => {
-    if (!repo) return;
-    const key = repoKey(repo);
-    if (!repos.has(key)) repos.set(key, repo);
+    if (repo && !repos.some((known) => sameRepo(known, repo))) repos.push(repo);
   };
   for (const edge of chain) {
     add(graph.nodes.get(edge.from)?.address.repo);
     add(calledRepo(graph, edge));
   }
-  const list = Object.freeze([...repos.values()]);
+  const list = Object.freeze(repos);
   mentioned.set(chain, list);
   return list;
 }
