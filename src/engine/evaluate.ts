@@ -179,11 +179,9 @@ function applyExceptions(findings: Finding[], input: EvaluationInput): Evaluatio
   }
   const kept: Finding[] = [];
   for (const finding of findings) {
-    const target = findingTarget(finding);
-    const waiver =
-      target === undefined
-        ? undefined
-        : active.find(({ exception, uses }) => (exception.rules as string[]).includes(finding.ruleId) && uses.matches(target));
+    const candidates = active.filter(({ exception }) => (exception.rules as string[]).includes(finding.ruleId));
+    const target = candidates.length === 0 ? undefined : findingTarget(finding);
+    const waiver = target === undefined ? undefined : candidates.find(({ uses }) => uses.matches(target));
     if (waiver) waiver.use.waived.push(finding);
     else kept.push(finding);
   }

@@ -43,8 +43,9 @@ export function compilePatterns(patterns: readonly string[]): PatternSet {
     }
   }
   const decide = (target: string): PatternDecision => {
-    if (block.some((pattern) => matchesPattern(pattern, target))) return 'blocked';
-    if (allow.some((pattern) => matchesPattern(pattern, target))) return 'allowed';
+    const foldEnd = repositoryEnd(target);
+    if (block.some((pattern) => matchesUpTo(pattern, target, foldEnd))) return 'blocked';
+    if (allow.some((pattern) => matchesUpTo(pattern, target, foldEnd))) return 'allowed';
     return 'unmatched';
   };
   return { allow, block, decide, matches: (target) => decide(target) === 'allowed' };
@@ -52,7 +53,11 @@ export function compilePatterns(patterns: readonly string[]): PatternSet {
 
 /** Whether one pattern (without `!`) matches the whole target. */
 export function matchesPattern(pattern: string, target: string): boolean {
-  const foldEnd = repositoryEnd(target);
+  return matchesUpTo(pattern, target, repositoryEnd(target));
+}
+
+/** `matchesPattern` with the end of the target's case-insensitive `owner/repo` part already found. */
+function matchesUpTo(pattern: string, target: string, foldEnd: number): boolean {
   return globMatch(pattern, target.length, (code, t) => sameChar(code, target.charCodeAt(t), t < foldEnd));
 }
 

@@ -101,8 +101,9 @@ function factsOf(context: PinningContext, reference: Remote): RefFacts | undefin
 }
 
 /** Tags at a commit, most specific first. Facts are keyed by lower-case SHA, as GitHub writes them. */
-function tagsAt(facts: RefFacts | undefined, commit: string): string[] {
-  return [...(facts?.tagsByCommit.get(commit.toLowerCase()) ?? [])].sort(bySpecificity);
+function tagsAt(facts: RefFacts | undefined, commit: string): readonly string[] {
+  const tags = facts?.tagsByCommit.get(commit.toLowerCase()) ?? [];
+  return tags.length < 2 ? tags : [...tags].sort(bySpecificity);
 }
 
 /** The pinned line: the commit the ref resolved to (annotated tags already peeled), named by its most specific tag. */
