@@ -109,35 +109,40 @@ export class WriteWithdrawn extends Error {
   }
 }
 
-/** One installation's content-creating requests, started one at a time and `spacingMs` apart, first come first served. */
+/**
+ * One installation's content-creating requests, started one at a time and `spacingMs` apart, first come first served
+ * within two lines: check runs, then everything else.
+ */
 class WriteTurns {
-  /** What starts each waiting write, in arrival order. */
-  private readonly waiting: (() => void)[] = [];
+  /** What starts each waiting write, in arrival order: check runs (the verdicts merges wait for) before the rest. */
+  private readonly waiting: { first: (() => void)[]; rest: (() => void)[] } = { first: [], rest: [] };
   private lastStart = -Infinity;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly spacingMs: number) {}
 
   /** Resolves when the write may go out; rejects with WriteWithdrawn if `signal` aborts first (no turn is spent). */
-  take(signal: AbortSignal | undefined): Promise<void> {
+  take(signal: AbortSignal | undefined, first: boolean): Promise<void> {
     if (signal?.aborted) return Promise.reject(new WriteWithdrawn());
+    const line = first ? this.waiting.first : this.waiting.rest;
     return new Promise((resolve, reject) => {
       const go = () => {
         signal?.removeEventListener('abort', withdraw);
         resolve();
       };
       const withdraw = () => {
-        this.waiting.splice(this.waiting.indexOf(go), 1);
+        line.splice(line.indexOf(go), 1);
         reject(new WriteWithdrawn());
       };
       signal?.addEventListener('abort', withdraw, { once: true });
-      this.waiting.push(go);
+      line.push(go);
       this.next();
     });
   }
 
   private next(): void {
-    if (this.timer !== undefined || this.waiting.length === 0) return;
+    const line = this.waiting.first.length > 0 ? this.waiting.first : this.waiting.rest;
+    if (this.timer !== undefined || line.length === 0) return;
     const wait = this.lastStart + this.spacingMs - Date.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
@@ -147,9 +152,14 @@ class WriteTurns {
       return;
     }
     this.lastStart = Date.now();
-    this.waiting.shift()!();
+    line.shift()!();
     this.next();
   }
+}
+
+/** A check run's create or update: the verdict a required check blocks merges on goes out before other writes. */
+function isCheckRunWrite(path: string): boolean {
+  return /\/check-runs(\/[^/]+)?$/.test(path);
 }
 
 /** The signal a request carries under WITHDRAW, if any. */
@@ -179,7 +189,7 @@ function pacePlugin(pace: Required<PaceOptions>, writes: (installation: string) 
         await sleep(wait);
         budgets.delete(`${installation}:${resource}`);
       }
-      if (isWrite(method, path)) await writes(installation).take(withdrawSignal(requestOptions));
+      if (isWrite(method, path)) await writes(installation).take(withdrawSignal(requestOptions), isCheckRunWrite(path));
       try {
         const response = await request(requestOptions);
         remember(installation, resource, response.headers);
