@@ -47,7 +47,9 @@ export async function startWardenServer(options: WardenServerOptions): Promise<W
   const leaseMs = options.leaseMs ?? WORK_LEASE_MS;
   const loop = startWorkLoop({
     queue: services.queue,
-    concurrency: services.config.maxConcurrentEvaluations,
+    // Twice the evaluation slots: an item whose verdict is written gives its slot back and finishes its review
+    // while the next item evaluates, so in a burst the write turns go to verdicts first (src/octokit.ts).
+    concurrency: 2 * services.config.maxConcurrentEvaluations,
     pollMs: options.pollMs ?? 1000,
     renewMs: Math.max(1, Math.floor(leaseMs / 3)),
     log,

@@ -93,8 +93,9 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   const withdraw = new AbortController();
   const opening = startCheckRun(environment, target, started, withdraw.signal);
   opening.catch(() => undefined);
-  // The work waits for a slot, and its timeout starts then.
-  await environment.slot(async () => {
+  // The work waits for a slot, and its timeout starts then. The slot is given back with the verdict: what follows
+  // it (the callers index, the review of suggested changes) waits for its own write turn without holding one.
+  const afterVerdict = await environment.slot(async (): Promise<Outcome['afterVerdict']> => {
     // An evaluation stopped by the timeout keeps running in the background: it must not write anything then.
     let abandoned = false;
     const current = async (): Promise<boolean> => !abandoned && (await services.state.newerEvaluation(target.subject, sequence)) === undefined;
@@ -116,14 +117,15 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
     withdraw.abort();
     const checkRun = await opening;
     await completeCheckRun(octokit, { ...checkRun, report: outcome.report, pinnable: outcome.pinnable, completedAt: services.now() }, log);
-    // The verdict first: the callers index and suggested changes must not hold it up.
-    try {
-      await outcome.afterVerdict?.();
-    } catch (error) {
-      // The check run holds the verdict: a retry of the delivery would only evaluate it again.
-      log.warn({ err: error, subject: target.subject }, 'the work after the verdict failed (callers index, suggested changes)');
-    }
+    return outcome.afterVerdict;
   });
+  // The verdict first: the callers index and suggested changes must not hold it up.
+  try {
+    await afterVerdict?.();
+  } catch (error) {
+    // The check run holds the verdict: a retry of the delivery would only evaluate it again.
+    log.warn({ err: error, subject: target.subject }, 'the work after the verdict failed (callers index, suggested changes)');
+  }
 }
 
 /** The check run of an evaluation: its id once created, and what creates it if it is not yet. */
