@@ -104,27 +104,13 @@ it('a write withdrawn once its turn came is sent all the same: the signal never 
 it('check runs take their turn before other writes: a queued review waits for the verdicts queued after it', async () => {
   const octokit = client(createWardenOctokit(), 403);
   const order: string[] = [];
-  nock(API)
-    .persist()
-    .post('/repos/acme/app/check-runs')
-    .reply(function reply(_uri, body) {
-      order.push(`create ${(body as { name: string }).name}`);
-      return [201, { id: 7 }];
-    });
-  nock(API)
-    .persist()
-    .patch('/repos/acme/app/check-runs/7')
-    .reply(() => {
-      order.push('update');
-      return [200, { id: 7 }];
-    });
-  nock(API)
-    .persist()
-    .post('/repos/acme/app/pulls/1/reviews')
-    .reply(() => {
-      order.push('review');
-      return [200, { id: 1 }];
-    });
+  const answer = (label: (body: { name?: string }) => string) => (_uri: string, body: nock.Body) => {
+    order.push(label(body as { name?: string }));
+    return [200, { id: 7 }] as [number, object];
+  };
+  nock(API).persist().post('/repos/acme/app/check-runs').reply(answer((body) => `create ${body.name ?? ''}`));
+  nock(API).persist().patch('/repos/acme/app/check-runs/7').reply(answer(() => 'update'));
+  nock(API).persist().post('/repos/acme/app/pulls/1/reviews').reply(answer(() => 'review'));
   const create = (name: string) => octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'app', name, head_sha: 'a'.repeat(40) });
   const review = () => octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'acme', repo: 'app', pull_number: 1, event: 'COMMENT', body: 'x' });
   // The first write takes the free turn; the others queue behind it in this order.
