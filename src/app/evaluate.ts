@@ -17,6 +17,7 @@ import type { WardenServices } from '../services.js';
 import type { ResolvedRefs } from '../state/store.js';
 import { formatUses } from '../workflow/uses.js';
 import type { Policy } from '../policy/types.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { WITHDRAW, WriteWithdrawn } from '../octokit.js';
 import { callersPort, recordEvaluation } from './callers.js';
 import { PIN_ALL_ACTION } from './pin-all.js';
@@ -178,18 +179,9 @@ async function startCheckRun(environment: EvaluationEnvironment, target: Evaluat
 
 /** Waits `ms`, or less if `signal` aborts first: true when the whole time passed. */
 function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (ms === 0 || signal.aborted) return Promise.resolve(!signal.aborted);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve(true);
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', stop, { once: true });
-  });
+  // No grace means at once, not after a timer's turn: the create goes out before any verdict can be ready.
+  if (ms === 0) return Promise.resolve(!signal.aborted);
+  return delay(ms, true, { signal }).catch(() => false);
 }
 
 /** What a re-run of this check run evaluates again (see parseCheckOrigin). */
