@@ -12,7 +12,8 @@
 // than --max-concurrent requests are in flight); it prints delivery→ack and delivery→completed check percentiles,
 // requests per check, and one check alone against its round-trip limit.
 // Options: --no-throttle, --realistic, --deliveries N (default 500), --deadline-min M (default 60), --seed S,
-// --latency-ms L (default 100 with --realistic, else 0), --max-concurrent C (default 20, with --realistic).
+// --latency-ms L (default 100 with --realistic, else 0), --max-concurrent C (default 20, with --realistic),
+// --warm-probes N (checks alone in the warm process, default 3, with --realistic), --probes-only (no burst after them).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -123,7 +124,7 @@ function busyTime(intervals: [number, number][]): number {
   return total;
 }
 
-async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; probes?: PlannedDelivery[]; activity: Activity }> {
+async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean, warmProbes: number): Promise<{ gh: AppGitHub; plan: PlannedDelivery[]; probes?: PlannedDelivery[]; activity: Activity }> {
   const world = await import('../test/support/app-github.js');
   const activity: Activity = { completedAt: new Map(), lastRequestAt: 0, intervals: [], limited: 0 };
   const { completedAt } = activity;
@@ -168,7 +169,7 @@ async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviou
   gh.addRepo(world.POLICY_REPO);
   gh.commit(world.POLICY_REPO, { [world.POLICY_PATH]: 'version: 1\nextends: recommended\n' }, { branch: 'main' });
 
-  if (realistic) return { gh, activity, ...realisticPlan(world, gh, total, libWf, libSha) };
+  if (realistic) return { gh, activity, ...realisticPlan(world, gh, total, libWf, libSha, warmProbes) };
   const repos = Array.from({ length: 10 }, (_, index) => `octo-org/service-${index}`);
   const unique = Math.round(total / 1.2);
   const merges = Math.round(unique / 8);
@@ -218,7 +219,7 @@ async function buildWorld(total: number, seed: number, behaviour: GitHubBehaviou
  * (a tag: the recommended preset asks for a pin, so they fail with a suggestion), half pin it (they pass). The
  * probe is one more pull request, evaluated alone first, to compare one check with its round-trip limit.
  */
-function realisticPlan(world: typeof import('../test/support/app-github.js'), gh: AppGitHub, total: number, libWf: string, libSha: string): { plan: PlannedDelivery[]; probes: PlannedDelivery[] } {
+function realisticPlan(world: typeof import('../test/support/app-github.js'), gh: AppGitHub, total: number, libWf: string, libSha: string, warmProbes: number): { plan: PlannedDelivery[]; probes: PlannedDelivery[] } {
   const repos = Array.from({ length: 50 }, (_, index) => `octo-org/repo-${index}`);
   for (const repo of repos) gh.addRepo(repo);
   const open = (repo: string, number: number, id: string): PlannedDelivery => {
@@ -229,7 +230,7 @@ function realisticPlan(world: typeof import('../test/support/app-github.js'), gh
   // Odd numbers pin lib: a passing check (no review), in a repository of its own so the burst's order is untouched.
   const probeRepo = 'octo-org/probe';
   gh.addRepo(probeRepo);
-  const probes = [open(probeRepo, 97, 'probe-cold'), open(probeRepo, 99, 'probe-warm')];
+  const probes = [open(probeRepo, 97, 'probe-cold'), ...Array.from({ length: warmProbes }, (_, index) => open(probeRepo, 99 + 2 * index, `probe-warm-${index + 1}`))];
   const plan = Array.from({ length: total }, (_, index) => open(repos[index % repos.length]!, 100 + index, `load-${index + 1}`));
   return { plan, probes };
 }
@@ -246,8 +247,8 @@ function countRequests(gh: AppGitHub): RequestCounts {
   return counts;
 }
 
-async function serveGitHub(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean): Promise<void> {
-  const { gh, plan, probes, activity } = await buildWorld(total, seed, behaviour, realistic);
+async function serveGitHub(total: number, seed: number, behaviour: GitHubBehaviour, realistic: boolean, warmProbes: number): Promise<void> {
+  const { gh, plan, probes, activity } = await buildWorld(total, seed, behaviour, realistic, warmProbes);
   const server = await gh.listen();
   const send = (message: ChildMessage): void => void process.send?.(message);
   const state = (run: FakeCheckRun): RunState => {
@@ -275,6 +276,9 @@ interface Options {
   deadlineMs: number;
   seed: number;
   behaviour: GitHubBehaviour;
+  /** Checks evaluated alone in the warm process before the burst (realistic case). */
+  warmProbes: number;
+  probesOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -293,6 +297,8 @@ function parseOptions(argv: string[]): Options {
     deadlineMs: value('--deadline-min', 60) * 60_000,
     seed: value('--seed', 7),
     behaviour: { latencyMs, maxConcurrent: realistic ? value('--max-concurrent', 20) : 0 },
+    warmProbes: value('--warm-probes', 3),
+    probesOnly: argv.includes('--probes-only'),
   };
 }
 
@@ -305,7 +311,7 @@ class GitHubChild {
 
   static async start(options: Options): Promise<{ child: GitHubChild; url: string; plan: PlannedDelivery[]; probes?: PlannedDelivery[] }> {
     const script = fileURLToPath(import.meta.url);
-    const args = ['--github', String(options.deliveries), String(options.seed), String(options.behaviour.latencyMs), String(options.behaviour.maxConcurrent), options.realistic ? 'realistic' : 'mixed'];
+    const args = ['--github', String(options.deliveries), String(options.seed), String(options.behaviour.latencyMs), String(options.behaviour.maxConcurrent), options.realistic ? 'realistic' : 'mixed', String(options.warmProbes)];
     const child = new GitHubChild(fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const ready = await child.next();
     if (ready.type !== 'ready') throw new Error('the GitHub imitation did not start');
@@ -421,7 +427,7 @@ async function sendBurst(url: string, plan: PlannedDelivery[], spreadMs = 0): Pr
  * answering (the union of its requests' intervals), and at least the one-second spacing of its writes when it made
  * more than one (a verdict ready within the app's grace is one create).
  */
-async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number, label: string): Promise<void> {
+async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery, latencyMs: number, label: string): Promise<number> {
   // Alone means alone: the previous check's last write must not set this one's first write back.
   await new Promise((resolve) => setTimeout(resolve, 2 * WRITE_SPACING_MS));
   const before = await child.status();
@@ -442,6 +448,7 @@ async function probeOne(child: GitHubChild, url: string, probe: PlannedDelivery,
     `Single check alone (${label}): ${seconds(took)} delivery→completed (ack ${sent.ackMs[0] ?? NaN} ms); ${requests} GitHub requests, GitHub busy ${seconds(busy)} ` +
       `(${(busy / Math.max(1, latencyMs)).toFixed(1)} round trips of ${latencyMs} ms); round-trip limit ${seconds(limit)} (${writes > 1 ? `its ${writes} writes 1.05 s apart` : `${writes} write`}) → ${(took / limit).toFixed(2)}× the limit`,
   );
+  return took / limit;
 }
 
 /** The app's spacing of writes per installation (src/octokit.ts). */
@@ -492,7 +499,22 @@ async function run(options: Options): Promise<void> {
   const { child, url: githubUrl, plan, probes = [] } = await GitHubChild.start(options);
   const app = await startApp(githubUrl, options, dataDir);
   // One check alone, twice: the first in a fresh process (token exchange, first policy compile), then one warm.
-  for (const [index, probe] of probes.entries()) await probeOne(child, app.url, probe, options.behaviour.latencyMs, index === 0 ? 'cold process' : 'warm process');
+  const warmRatios: number[] = [];
+  for (const [index, probe] of probes.entries()) {
+    const ratio = await probeOne(child, app.url, probe, options.behaviour.latencyMs, index === 0 ? 'cold process' : `warm process, ${index} of ${probes.length - 1}`);
+    if (index > 0) warmRatios.push(ratio);
+  }
+  if (warmRatios.length > 1) {
+    const sorted = warmRatios.sort((a, b) => a - b);
+    console.log(`Single check alone, warm: ${sorted.map((ratio) => `${ratio.toFixed(2)}×`).join(', ')} the limit (median ${percentile(sorted, 50).toFixed(2)}×)`);
+  }
+  if (options.probesOnly) {
+    await app.close();
+    await child.stop();
+    clearInterval(sampler);
+    await rm(dataDir, { recursive: true, force: true });
+    return;
+  }
   const beforeBurst = await child.status();
   const startRss = process.memoryUsage().rss;
   const expected = new Map<string, string>();
@@ -569,7 +591,7 @@ async function run(options: Options): Promise<void> {
 }
 
 if (process.argv[2] === '--github') {
-  await serveGitHub(Number(process.argv[3]), Number(process.argv[4]), { latencyMs: Number(process.argv[5]), maxConcurrent: Number(process.argv[6]) }, process.argv[7] === 'realistic');
+  await serveGitHub(Number(process.argv[3]), Number(process.argv[4]), { latencyMs: Number(process.argv[5]), maxConcurrent: Number(process.argv[6]) }, process.argv[7] === 'realistic', Number(process.argv[8]));
 } else {
   await run(parseOptions(process.argv.slice(2)));
 }
