@@ -117,3 +117,49 @@ it('check runs take their turn before other writes: a queued review waits for th
   await Promise.all([create('a'), review(), review(), create('b'), octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { owner: 'acme', repo: 'app', check_run_id: 7, status: 'completed', conclusion: 'success' })]);
   expect(order).toEqual(['create a', 'create b', 'update', 'review', 'review']);
 }, 15_000);
+
+it('a secondary-limit answer is waited out for its retry-after and asked again: the caller gets the second answer', async () => {
+  const octokit = client(createWardenOctokit({ secondMs: 20 }), 501);
+  const asked: number[] = [];
+  nock(API)
+    .get('/repos/acme/app')
+    .reply(() => {
+      asked.push(Date.now());
+      return [403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, { 'retry-after': '2' }];
+    })
+    .get('/repos/acme/app')
+    .reply(() => {
+      asked.push(Date.now());
+      return [200, { full_name: 'acme/app' }];
+    });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'app' });
+  expect(data).toEqual({ full_name: 'acme/app' });
+  expect(asked).toHaveLength(2);
+  // retry-after: 2, a second being 20 ms here.
+  expect((asked[1] ?? 0) - (asked[0] ?? 0)).toBeGreaterThanOrEqual(38);
+});
+
+it('a secondary-limit answer asking for longer than an evaluation may wait is not retried: the caller gets the 403', async () => {
+  const octokit = client(createWardenOctokit({ secondMs: 1 }), 502);
+  nock(API).get('/repos/acme/app').reply(403, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '60' });
+  await expect(octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'app' })).rejects.toMatchObject({ status: 403 });
+  expect(nock.isDone()).toBe(true);
+});
+
+it('one installation has at most 10 requests in flight; the eleventh and twelfth go out as answers come back', async () => {
+  const octokit = client(createWardenOctokit(), 503);
+  let inFlight = 0;
+  let most = 0;
+  nock(API)
+    .persist()
+    .get(/\/repos\/acme\/app\/contents\/.*/)
+    .reply(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      inFlight -= 1;
+      return [200, {}];
+    });
+  await Promise.all(Array.from({ length: 12 }, (_, index) => octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: 'acme', repo: 'app', path: `f${index}` })));
+  expect(most).toBe(10);
+});
