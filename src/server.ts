@@ -65,9 +65,8 @@ export async function startWardenServer(options: WardenServerOptions): Promise<W
     },
   });
   const server = createWebhookServer({
-    intake: createWebhookHandler({ secret: options.secret, log, enqueue: (message) => services.queue.enqueue(message) }),
+    intake: createWebhookHandler({ secret: options.secret, log, enqueue: (message) => loop.accept(message) }),
     path: options.path ?? '/api/github/webhooks',
-    onQueued: () => loop.wake(),
     log,
   });
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));

@@ -60,16 +60,36 @@ export class DynamoWorkQueue implements WorkQueue {
 
   /** A delivery already queued (GitHub's redelivery of it) is not queued twice. */
   async enqueue(message: QueueMessage): Promise<void> {
+    await this.put(message);
+  }
+
+  async enqueueHeld(message: QueueMessage): Promise<WorkItem | undefined> {
+    const lease = randomUUID();
+    const stored = await this.put(message, lease);
+    return stored && { id: stored.sk, message, attempts: stored.attempts, takenOver: false, lease };
+  }
+
+  /** Writes the item, ready for any worker or held under `lease`; undefined when the delivery is already queued. */
+  private async put(message: QueueMessage, lease?: string): Promise<StoredWork | undefined> {
     const id = message.attributes[DELIVERY_ATTRIBUTE];
     if (!id) throw new Error(`a work item needs the ${DELIVERY_ATTRIBUTE} attribute`);
     const now = this.now();
-    const item: StoredWork = { pk: PARTITION, sk: id, body: message.body, attributes: message.attributes, enqueuedAt: now, visibleAt: now, attempts: 0, state: 'ready' };
+    const item: StoredWork = {
+      pk: PARTITION,
+      sk: id,
+      body: message.body,
+      attributes: message.attributes,
+      enqueuedAt: now,
+      ...(lease === undefined ? { visibleAt: now, attempts: 0 } : { visibleAt: now + this.leaseMs, attempts: 1, lease }),
+      state: 'ready',
+    };
     try {
       await this.client.send(
         new PutCommand({ TableName: this.tableName, Item: { ...item, ttl: Math.floor(now / 1000) + TTL_SECONDS }, ConditionExpression: 'attribute_not_exists(sk)' }),
       );
+      return item;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }

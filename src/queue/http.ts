@@ -11,8 +11,6 @@ export interface WebhookServerOptions {
   intake: WebhookHandler;
   /** Where GitHub posts, `/api/github/webhooks` by default. */
   path: string;
-  /** Told after each accepted delivery (the worker loop looks for work at once). */
-  onQueued?: () => void;
   log: Logger;
 }
 
@@ -51,7 +49,6 @@ export function createWebhookServer(options: WebhookServerOptions): Server {
     // The exact bytes GitHub signed, as API Gateway hands over a binary body.
     const answer = await options.intake({ headers, body: body.toString('base64'), isBase64Encoded: true });
     reply(response, answer.statusCode ?? 500, typeof answer.body === 'string' ? answer.body : '');
-    if (answer.statusCode === 202) options.onQueued?.();
   };
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {

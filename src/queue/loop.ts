@@ -1,8 +1,9 @@
 // The worker loop of `npm start`: takes work items as slots free up, hands each delivery to the app, renews the
-// lease while the app works, and completes the item or gives it back for a retry with backoff. It wakes at once
-// when the intake queues a delivery, and polls otherwise (to take over the items of a process that died).
+// lease while the app works, and completes the item or gives it back for a retry with backoff. A delivery the
+// intake accepts while a slot is free is written already held by this loop and worked on at once; otherwise it is
+// queued and taken when a slot frees. The loop polls too (due retries, the items of a process that died).
 import type { Logger } from '../log.js';
-import { decodeDelivery, type Delivery } from './message.js';
+import { decodeDelivery, type Delivery, type QueueMessage } from './message.js';
 import type { WorkItem, WorkQueue } from './port.js';
 
 export interface WorkLoopOptions {
@@ -24,7 +25,12 @@ export interface WorkLoopOptions {
 }
 
 export interface WorkLoop {
-  /** Looks for work now (the intake just queued some). */
+  /**
+   * Queues a delivery the intake accepted: held by this loop at once when it has a free slot (no look at the queue,
+   * no take), else queued for whichever worker is free first. Resolves once the item is written (the 202 can go).
+   */
+  accept(message: QueueMessage): Promise<void>;
+  /** Looks for work now. */
   wake(): void;
   /**
    * Takes no more work, and resolves when the work in hand is done — or at once with `abandon` (a process going
@@ -78,31 +84,58 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
     }
   };
 
+  /** Works on an item whose slot is already counted in `busy`. */
+  const start = (item: WorkItem): void => {
+    const done = work(item)
+      .catch((error: unknown) => log.error({ err: error, delivery: item.id }, 'work item left for a retry after its lease'))
+      .finally(() => {
+        busy -= 1;
+        inHand.delete(done);
+        wake();
+      });
+    inHand.add(done);
+  };
+
   const look = async (): Promise<void> => {
     do {
       again = false;
       const free = options.concurrency - busy;
       if (!running || free <= 0) return;
+      // The slots are counted while the take is out, so a delivery accepted meanwhile does not take one of them.
+      busy += free;
       let items: WorkItem[];
       try {
         items = await queue.take(free);
       } catch (error) {
+        busy -= free;
         log.warn({ err: error }, 'could not take work items; trying again shortly');
         return;
       }
-      for (const item of items) {
-        busy += 1;
-        const done = work(item)
-          .catch((error: unknown) => log.error({ err: error, delivery: item.id }, 'work item left for a retry after its lease'))
-          .finally(() => {
-            busy -= 1;
-            inHand.delete(done);
-            wake();
-          });
-        inHand.add(done);
-      }
+      busy -= free - items.length;
+      for (const item of items) start(item);
       if (items.length === free) again = true;
     } while (again && running);
+  };
+
+  const accept = async (message: QueueMessage): Promise<void> => {
+    if (!running || busy >= options.concurrency) {
+      await queue.enqueue(message);
+      wake();
+      return;
+    }
+    busy += 1;
+    let item: WorkItem | undefined;
+    try {
+      item = await queue.enqueueHeld(message);
+    } finally {
+      if (item === undefined) busy -= 1;
+    }
+    if (item === undefined) return;
+    if (running) start(item);
+    else {
+      // Stopped while the item was written: it waits for its lease to run out, then any worker takes it.
+      busy -= 1;
+    }
   };
 
   const wake = (): void => {
@@ -128,6 +161,7 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
   wake();
   poll();
   return {
+    accept,
     wake,
     get busy() {
       return busy;

@@ -22,6 +22,11 @@ export interface WorkItem {
 }
 
 export interface WorkQueue extends DeliveryQueue {
+  /**
+   * Puts the message on the queue already held by the caller, as `take` would hand it over: a worker with a free
+   * slot takes a delivery on arrival without looking for it. Undefined when the delivery was queued before.
+   */
+  enqueueHeld(message: QueueMessage): Promise<WorkItem | undefined>;
   /** Up to `max` items ready now, oldest first, each leased to the caller. */
   take(max: number): Promise<WorkItem[]>;
   /** Keeps holding an item still being worked on. */

@@ -69,3 +69,20 @@ it('given back: taken again after the delay; after maxAttempts kept aside; a wai
   clock += 1_000_000;
   expect(await queue.take(1)).toEqual([]);
 });
+
+it('queued already held: no other taker gets it until its lease runs out; a redelivered id is not held twice', async () => {
+  const queue = queueOf();
+  const held = await queue.enqueueHeld(message('a'));
+  expect(held).toMatchObject({ id: 'a', attempts: 1, takenOver: false, message: message('a') });
+  expect(await queue.enqueueHeld(message('a'))).toBeUndefined();
+  await queue.enqueue(message('a'));
+  clock += 999;
+  expect(await queue.take(1)).toEqual([]);
+  clock += 2;
+  const [taken] = await queue.take(1);
+  expect(taken).toMatchObject({ id: 'a', attempts: 2, takenOver: true });
+  // The first holder's lease is gone with the take-over: it can no longer complete the item.
+  await queue.complete(held!);
+  clock += 5000;
+  expect((await queue.take(1)).map((item) => item.id)).toEqual(['a']);
+});

@@ -95,3 +95,32 @@ it('an installation whose rate limit is spent: its delivery waits for the reset,
   await until(async () => (await items()).length === 0);
   expect(lines.filter((line) => line.msg === 'installation rate limit spent: the delivery waits for its reset')).toHaveLength(1);
 });
+
+it('an accepted delivery is worked on without a look at the queue while a slot is free; with none free it waits in the queue', async () => {
+  const queue = queueOf();
+  let takes = 0;
+  const take = queue.take.bind(queue);
+  queue.take = async (max) => {
+    const taken = await take(max);
+    takes += 1;
+    return taken;
+  };
+  const received: string[] = [];
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // No polling within the test: every take is one the loop made for an accepted delivery or a freed slot.
+  loop = startWorkLoop({ queue, concurrency: 1, pollMs: 60_000, renewMs: 1000, log, receive: async (each) => {
+    received.push(each.id);
+    if (each.id === 'a') await held;
+  } });
+  await until(() => takes === 1);
+  await loop.accept(encodeDelivery(delivery('a'))!);
+  await until(() => received.length === 1);
+  expect(takes).toBe(1);
+  // The only slot is busy: `b` is queued, and taken when `a` is done.
+  await loop.accept(encodeDelivery(delivery('b'))!);
+  expect((await items()).map((item) => item.sk).sort()).toEqual(['a', 'b']);
+  release();
+  await until(async () => (await items()).length === 0);
+  expect(received).toEqual(['a', 'b']);
+});

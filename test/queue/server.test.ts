@@ -108,6 +108,7 @@ function mortal(queue: WorkQueue): WorkQueue & { kill(): void } {
   const unlessDead = <A extends unknown[], T>(call: (...args: A) => Promise<T>, otherwise: T) => (...args: A) => (dead ? new Promise<T>(() => undefined) : call(...args).catch(() => otherwise));
   return {
     enqueue: (message) => queue.enqueue(message),
+    enqueueHeld: (message) => queue.enqueueHeld(message),
     take: unlessDead((max: number) => queue.take(max), [] as WorkItem[]),
     renew: unlessDead((item: WorkItem) => queue.renew(item), undefined),
     complete: unlessDead((item: WorkItem) => queue.complete(item), undefined),
