@@ -87,13 +87,22 @@ export async function evaluateTarget(environment: EvaluationEnvironment, target:
   const started = services.now();
   // Its place among the evaluations of the subject is taken on arrival: a slow check-run create must not make
   // an older event look newer than one that came after it.
-  const sequence = await services.state.beginEvaluation(target.subject, target.headSha);
+  const sequencing = services.state.beginEvaluation(target.subject, target.headSha);
   // The check run is created in progress after a short grace, once this installation's turn to write comes; when
   // the verdict is ready before (a quick evaluation, or a burst of pull requests waiting for their turns), the
-  // waiting create is withdrawn and the run is created completed instead: one write, not two.
+  // waiting create is withdrawn and the run is created completed instead: one write, not two. Whether the
+  // delivery created one before is looked up while the sequence is taken.
   const withdraw = new AbortController();
   const opening = startCheckRun(environment, target, started, withdraw.signal);
   opening.catch(() => undefined);
+  let sequence: number;
+  try {
+    sequence = await sequencing;
+  } catch (error) {
+    // Not evaluated: the delivery is retried, and completes the run if its create already went out.
+    withdraw.abort();
+    throw error;
+  }
   // The work waits for a slot, and its timeout starts then. The slot is given back with the verdict: what follows
   // it (the callers index, the review of suggested changes) waits for its own write turn without holding one.
   const afterVerdict = await environment.slot(async (): Promise<Outcome['afterVerdict']> => {
@@ -209,11 +218,15 @@ export type Analysis = { files: ChangedFile[] } & (
 );
 
 /** Reads what changed, the policy in force and the call graph, and evaluates: no writes to GitHub. */
-export async function analyzeTarget(environment: EvaluationEnvironment, target: EvaluationTarget): Promise<Analysis> {
+export async function analyzeTarget(
+  environment: EvaluationEnvironment,
+  target: EvaluationTarget,
+  store: LayeredCacheStore = new LayeredCacheStore({ durable: environment.services.cache, logger: environment.log }),
+): Promise<Analysis> {
   const { octokit } = environment;
   const repo = target.repository.repo;
   // One evaluation's cache, shared by its reads: the directory and the policy first, then the call graph.
-  const cache: ScopedCache = { store: new LayeredCacheStore({ durable: environment.services.cache, logger: environment.log }), scope: environment.cacheScope };
+  const cache: ScopedCache = { store, scope: environment.cacheScope };
   if (target.drift) return analyzeDefaultBranch(environment, target, cache);
   // The change's files and those of other pull requests sharing its head are read at once: neither needs the other.
   const [files, sameHead] = await Promise.all([
@@ -316,12 +329,21 @@ type StillCurrent = () => Promise<boolean>;
 
 async function evaluate(environment: EvaluationEnvironment, target: EvaluationTarget, current: StillCurrent): Promise<Outcome> {
   const { log, services } = environment;
-  const analysis = await analyzeTarget(environment, target);
-  const outcome = await evaluationOutcome(environment, target, analysis, current);
+  // What the evaluation read goes to the durable cache behind the verdict, and is there before what follows it.
+  const store = new LayeredCacheStore({ durable: services.cache, logger: log, writeBehind: true });
+  const analysis = await analyzeTarget(environment, target, store);
+  const evaluated = await evaluationOutcome(environment, target, analysis, current);
   const proposal = isPolicyRepository(services, target) ? analysis.files.find((file) => file.filename === services.config.policyPath) : undefined;
-  if (!proposal) return outcome;
-  log.info({ subject: target.subject, status: proposal.status }, 'pull request changes the organization policy');
-  return { ...outcome, report: await withPolicyReview(environment, target, outcome.report, proposal.status === 'removed') };
+  if (proposal) log.info({ subject: target.subject, status: proposal.status }, 'pull request changes the organization policy');
+  const outcome = proposal ? { ...evaluated, report: await withPolicyReview(environment, target, evaluated.report, proposal.status === 'removed') } : evaluated;
+  const then = outcome.afterVerdict;
+  return {
+    ...outcome,
+    afterVerdict: async () => {
+      await store.settled();
+      await then?.();
+    },
+  };
 }
 
 async function evaluationOutcome(environment: EvaluationEnvironment, target: EvaluationTarget, analysis: Analysis, current: StillCurrent): Promise<Outcome> {
@@ -334,8 +356,9 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
   }
   const { run, effective, files } = analysis;
   // A superseded evaluation's result is dropped: the refs it saw and its suggestions (for an older head) are too.
-  const latest = await current();
-  const movedRefs = latest ? await trackResolvedRefs(services, target.subject, run) : [];
+  const refs = resolvedRefs(run);
+  const [latest, previous] = await Promise.all([current(), services.state.previousRefs(target.subject)]);
+  const movedRefs = latest ? refsMoved(previous, refs) : [];
   const rendered = renderCheckRun({
     graph: run.graph,
     evaluation: run.evaluation,
@@ -351,6 +374,7 @@ async function evaluationOutcome(environment: EvaluationEnvironment, target: Eva
     target.pull !== undefined && run.evaluation.findings.some(({ fix }) => (fix?.kind === 'replace-uses' || fix?.kind === 'replace-step-uses') && run.graph.roots.includes(fix.node));
   log.info({ subject: target.subject, conclusion: report.conclusion, findings: run.evaluation.findings.length, nodes: run.graph.nodes.size }, 'evaluation finished');
   const afterVerdict = async () => {
+    await services.state.saveRefs(target.subject, refs);
     await recordEvaluation(environment, target, run);
     if (target.pull) await suggestFixes(environment, target, files, run);
   };
@@ -456,16 +480,19 @@ async function suggestFixes(environment: EvaluationEnvironment, target: Evaluati
   });
 }
 
-/** The re-run hazard: refs resolved now against the previous evaluation of the same subject. */
-async function trackResolvedRefs(services: WardenServices, subject: string, run: EvaluationRun) {
+/** The commit each remote call of the graph resolved to, by the call as written. */
+function resolvedRefs(run: EvaluationRun): ResolvedRefs {
   const current: ResolvedRefs = {};
   for (const edge of run.graph.edges) {
     const reference = edge.uses.reference;
     if ((reference.kind !== 'remote-workflow' && reference.kind !== 'action') || !edge.resolvedRef) continue;
     current[formatUses(reference)] = edge.resolvedRef.commit;
   }
-  const previous = await services.state.previousRefs(subject);
-  await services.state.saveRefs(subject, current);
+  return current;
+}
+
+/** The re-run hazard: refs resolved now against the previous evaluation of the same subject. */
+function refsMoved(previous: ResolvedRefs | undefined, current: ResolvedRefs) {
   return Object.entries(current).flatMap(([call, commit]) => {
     const before = previous?.[call];
     return before !== undefined && before !== commit ? [{ call, from: before, to: commit }] : [];

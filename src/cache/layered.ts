@@ -23,6 +23,11 @@ export interface CacheStats {
 export interface LayeredCacheOptions {
   durable: CacheStore;
   logger?: Logger;
+  /**
+   * Durable writes go on behind the caller (memory holds the entries at once): an evaluation does not wait for
+   * them before its verdict, and awaits `settled()` after it.
+   */
+  writeBehind?: boolean;
 }
 
 /** Create one per evaluation: once the durable store fails, it is skipped for the rest of it. */
@@ -32,10 +37,18 @@ export class LayeredCacheStore implements CacheStore {
   private readonly durable: CacheStore;
   private readonly logger: Logger;
   private durableFailed = false;
+  private readonly writeBehind: boolean;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(options: LayeredCacheOptions) {
     this.durable = options.durable;
     this.logger = options.logger ?? silentLogger;
+    this.writeBehind = options.writeBehind ?? false;
+  }
+
+  /** Resolves once the durable writes still going on behind (see `writeBehind`) are done; they never reject. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
   async getMany<N extends CacheNamespace>(ns: N, keys: CacheKey[]): Promise<Map<string, CacheValues[N]>> {
@@ -57,10 +70,18 @@ export class LayeredCacheStore implements CacheStore {
 
   async putMany<N extends CacheNamespace>(ns: N, entries: CacheEntry<N>[]): Promise<void> {
     await this.memory.putMany(ns, entries);
-    await this.durably('putMany', () => this.durable.putMany(ns, entries));
+    const write = this.durably('putMany', () => this.durable.putMany(ns, entries));
+    if (!this.writeBehind) {
+      await write;
+      return;
+    }
+    const tracked = write.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   async invalidate(ns: CacheNamespace, host: string, partition: string, sort?: string): Promise<void> {
+    // A write still going on must not land after the entry it wrote is invalidated.
+    await this.settled();
     await this.memory.invalidate(ns, host, partition, sort);
     await this.durably('invalidate', () => this.durable.invalidate(ns, host, partition, sort));
   }

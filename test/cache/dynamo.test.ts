@@ -387,6 +387,35 @@ describe('LayeredCacheStore', () => {
     expect(layered.stats).toEqual({ hits: 2, misses: 2, durableErrors: 0 });
   });
 
+  it('writing behind: memory holds the entry at once, the durable write lands by settled(), and an invalidation waits for it', async () => {
+    const durable = new DynamoCacheStore({ client: db.doc, tableName: db.tableName });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The durable write is held until the test lets it go.
+    const slow: CacheStore = {
+      getMany: (ns, keys) => durable.getMany(ns, keys),
+      putMany: async (ns, entries) => {
+        await gate;
+        await durable.putMany(ns, entries);
+      },
+      invalidate: (ns, host, partitionKey, sort) => durable.invalidate(ns, host, partitionKey, sort),
+    };
+    const layered = new LayeredCacheStore({ durable: slow, writeBehind: true });
+    const repo = partition();
+    await layered.putMany('ref', [{ key: key(repo, 'v1'), value: tag('v1') }]);
+    expect(await layered.getMany('ref', [key(repo, 'v1')])).toEqual(new Map([[encodeCacheKey('ref', key(repo, 'v1')), tag('v1')]]));
+    expect(await valueOf(durable, 'ref', key(repo, 'v1'))).toBeUndefined();
+    const invalidated = layered.invalidate('ref', HOST, repo, 'v1');
+    release();
+    await invalidated;
+    await layered.settled();
+    // The write landed before the invalidation, not after it.
+    expect(await valueOf(durable, 'ref', key(repo, 'v1'))).toBeUndefined();
+    await layered.putMany('ref', [{ key: key(repo, 'v2'), value: tag('v2') }]);
+    await layered.settled();
+    expect(await valueOf(durable, 'ref', key(repo, 'v2'))).toEqual(tag('v2'));
+  });
+
   it('writes and invalidates through to the durable store', async () => {
     const durable = new DynamoCacheStore({ client: db.doc, tableName: db.tableName });
     const layered = new LayeredCacheStore({ durable });
