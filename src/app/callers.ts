@@ -4,7 +4,7 @@
 // because acme/shared@v1 moved" shows where people look.
 import { backfill, indexDefaultBranch } from '../callers/indexer.js';
 import { callerRecords } from '../callers/extract.js';
-import type { CallerRecord, RecordSource } from '../callers/port.js';
+import type { BackfillCursor, CallerRecord, RecordSource } from '../callers/port.js';
 import type { CallersPort } from '../engine/impact.js';
 import type { EvaluationRun } from '../engine/run.js';
 import { repoFullName, repoKey, type RepoId, type RepoMetadata } from '../graph/types.js';
@@ -19,8 +19,6 @@ import { readWorkflowDirectory } from './workflows.js';
 const READ_TIMEOUT_MS = 10_000;
 /** Callers' default branches evaluated again at most per moved ref: the rest are named in the log. */
 export const MAX_DRIFT_CALLERS = 20;
-/** Repositories a backfill run indexes at most; a later run goes on from its cursor. */
-export const BACKFILL_REPOSITORIES_PER_RUN = 200;
 
 function readerOf(environment: EvaluationEnvironment) {
   const { octokit, services } = environment;
@@ -129,12 +127,13 @@ export function driftedCallers(records: CallerRecord[], callee: RepoId, ref: str
   return [...repositories.values()];
 }
 
-/** Indexes each of these repositories' default branches (repositories given to an installation), bounded per run. */
+/** Indexes each of these repositories' default branches (repositories given to an installation), bounded per event. */
 export async function indexRepositories(environment: EvaluationEnvironment, repositories: RepoMetadata[]): Promise<void> {
   const { services, log } = environment;
   const deps = { index: services.callers, scope: environment.cacheScope, read: readerOf(environment), logger: log };
-  if (repositories.length > BACKFILL_REPOSITORIES_PER_RUN) log.warn({ added: repositories.length, indexed: BACKFILL_REPOSITORIES_PER_RUN }, 'more repositories added than are indexed per event; the rest are indexed at their next push');
-  for (const repository of repositories.slice(0, BACKFILL_REPOSITORIES_PER_RUN)) {
+  const bound = services.config.backfillRepositoriesPerRun;
+  if (repositories.length > bound) log.warn({ added: repositories.length, indexed: bound }, 'more repositories added than are indexed per event; the rest are indexed at their next push');
+  for (const repository of repositories.slice(0, bound)) {
     try {
       const outcome = await indexDefaultBranch(deps, repository);
       if ('error' in outcome) log.warn({ repository: repoFullName(repository.repo), reason: outcome.error }, 'a repository could not be indexed');
@@ -145,20 +144,35 @@ export async function indexRepositories(environment: EvaluationEnvironment, repo
   }
 }
 
-/** Indexes the installation's repositories from where its cursor left off, within this run's share of the time. */
-export async function backfillInstallation(environment: EvaluationEnvironment, deadline: number): Promise<void> {
+/**
+ * Starts the backfill of a new installation's callers index: a fresh cursor in the table. The chunks themselves
+ * run after the installation's deliveries (this one's first, see continueBackfill in index.ts), from the cursor.
+ */
+export async function startBackfill(environment: EvaluationEnvironment): Promise<void> {
+  await environment.services.callers.writeCursor(environment.cacheScope, { indexed: 0, complete: false });
+  environment.log.info({ scope: environment.cacheScope }, 'backfill of the callers index started');
+}
+
+/**
+ * Indexes one bounded chunk of the installation's repositories (WARDEN_BACKFILL_PER_RUN) from where its cursor left
+ * off, until `deadline`. Never throws: what stops it stays in the cursor, and a later delivery goes on from there.
+ */
+export async function backfillInstallation(environment: EvaluationEnvironment, options: { deadline: number; start?: BackfillCursor }): Promise<BackfillCursor | undefined> {
   const { octokit, services, log } = environment;
   try {
-    await backfill({
+    return await backfill({
       index: services.callers,
       scope: environment.cacheScope,
       read: readerOf(environment),
       logger: log,
       list: async () => (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })).map(repositoryMetadata),
-      maxRepositories: BACKFILL_REPOSITORIES_PER_RUN,
-      deadline,
+      maxRepositories: services.config.backfillRepositoriesPerRun,
+      deadline: options.deadline,
+      now: () => services.now().getTime(),
+      ...(options.start !== undefined && { start: options.start }),
     });
   } catch (error) {
-    log.warn({ err: error }, 'the backfill of the callers index stopped; the next run goes on from its cursor');
+    log.warn({ err: error }, 'the backfill of the callers index stopped; a later delivery of the installation goes on from its cursor');
+    return undefined;
   }
 }
