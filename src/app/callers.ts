@@ -60,7 +60,7 @@ export async function recordEvaluation(environment: EvaluationEnvironment, targe
   // A merge group's head is about to be the branch: its push indexes it.
   if (source === undefined) return;
   const workflows = run.graph.roots.flatMap((key) => run.graph.nodes.get(key)?.workflow ?? []);
-  const records = callerRecords({
+  const parsed = callerRecords({
     repo: target.repository.repo,
     visibility: target.repository.visibility,
     commit: target.headSha,
@@ -68,12 +68,38 @@ export async function recordEvaluation(environment: EvaluationEnvironment, targe
     source,
     workflows,
   });
+  const resolved = resolvedCommits(run);
+  const records = parsed.map((record) => {
+    const commit = resolved.get(callSite(record.caller.path, record.caller.jobId, record.caller.step));
+    return commit === undefined ? record : { ...record, resolved: commit };
+  });
   try {
     await environment.services.callers.replace(environment.cacheScope, target.repository.repo, source, records);
   } catch (error) {
     // The index serves later evaluations; this one's verdict does not depend on it.
     environment.log.warn({ err: error, subject: target.subject }, 'the callers index could not be written');
   }
+}
+
+function callSite(path: string, jobId: string | undefined, step: number | undefined): string {
+  return [path, jobId ?? '', step ?? ''].join('\u0000');
+}
+
+/** The commit each top-level `uses:` of the evaluation ran at (what its ref resolved to), by file, job and step. */
+function resolvedCommits(run: EvaluationRun): Map<string, string> {
+  const { graph } = run;
+  const roots = new Map(graph.roots.flatMap((key) => {
+    const path = graph.nodes.get(key)?.address.path;
+    return path === undefined ? [] : [[key, path] as const];
+  }));
+  const commits = new Map<string, string>();
+  for (const edge of graph.edges) {
+    const path = roots.get(edge.from);
+    const commit = (edge.to === undefined ? undefined : graph.nodes.get(edge.to)?.address.commit) ?? edge.resolvedRef?.commit;
+    if (path === undefined || commit === undefined) continue;
+    commits.set(callSite(path, edge.jobId, edge.kind === 'action' ? edge.step : undefined), commit);
+  }
+  return commits;
 }
 
 export interface PushedRef {

@@ -203,3 +203,68 @@ describe('the backfill of an installation’s callers index', () => {
     expect(await h.services.callers.readCursor(SCOPE)).toEqual({ after: 'octo-org/b', indexed: 2, complete: false });
   });
 });
+
+describe('an evaluation writes the index', () => {
+  const SETUP = 'name: setup\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n';
+  const BASE_CI = 'on: pull_request\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n';
+
+  it('a pull request’s evaluation records its calls as pull/<n>, resolved; a later evaluation of the same pull request replaces them', async () => {
+    h.gh.addRepo(SHARED);
+    const tagged = h.gh.commit(SHARED, { [DEPLOY]: NEEDS_TARGET }, { branch: 'main' });
+    h.gh.tag(SHARED, 'v1', tagged);
+    const main = h.gh.commit(SHARED, { [DEPLOY]: NEEDS_TARGET, 'setup/action.yml': SETUP }, { parents: [tagged], branch: 'main' });
+    h.gh.addRepo(WEB, { visibility: 'private' });
+    const head = [
+      'on: pull_request',
+      'jobs:',
+      '  build:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      `      - uses: ${SHARED}/setup@main`,
+      '  deploy:',
+      `    uses: ${SHARED}/${DEPLOY}@v1`,
+      '    with:',
+      '      target: production',
+      '',
+    ].join('\n');
+    const pull = createPull(h.gh, { repo: WEB, base: { [CI]: BASE_CI }, head: { [CI]: head }, number: 5, headRef: 'release' });
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    expect(h.gh.checkRuns.map((run) => [run.head_sha, run.conclusion])).toEqual([[pull.headSha, 'success']]);
+
+    const caller = { repo: { owner: 'octo-org', name: 'web' }, visibility: 'private', path: CI, commit: pull.headSha, branch: 'release', source: 'pull/5' };
+    const records = async () =>
+      (await h.services.callers.callersOfRepository(SCOPE, { owner: 'octo-org', name: 'shared' })).sort((a, b) => a.callee.kind.localeCompare(b.callee.kind));
+    expect(await records()).toEqual([
+      {
+        callee: { kind: 'action', repo: { owner: 'octo-org', name: 'shared' }, path: 'setup' },
+        caller: { ...caller, jobId: 'build', step: 0, line: 6 },
+        ref: 'main',
+        refKind: 'named',
+        resolved: main,
+      },
+      {
+        callee: { kind: 'workflow', repo: { owner: 'octo-org', name: 'shared' }, path: DEPLOY },
+        caller: { ...caller, jobId: 'deploy', line: 8 },
+        ref: 'v1',
+        refKind: 'named',
+        resolved: tagged,
+        inputs: { target: 'string' },
+      },
+    ]);
+
+    // The pull request moves on: its new head calls the workflow by its SHA and no action any more.
+    const next = h.gh.commit(WEB, { [CI]: `on: pull_request\njobs:\n  ship:\n    uses: ${SHARED}/${DEPLOY}@${main}\n    with:\n      target: staging\n` }, { parents: [pull.headSha], branch: 'release' });
+    h.gh.movePull(WEB, 5, next);
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'synchronize', { ...pull, headSha: next }));
+    expect(await records()).toEqual([
+      {
+        callee: { kind: 'workflow', repo: { owner: 'octo-org', name: 'shared' }, path: DEPLOY },
+        caller: { ...caller, commit: next, jobId: 'ship', line: 4 },
+        ref: main,
+        refKind: 'sha',
+        resolved: main,
+        inputs: { target: 'string' },
+      },
+    ]);
+  });
+});
