@@ -2,7 +2,7 @@
 // workflow sees the callers it would break; a tag that callers name moving gets their default branches evaluated
 // again, with a check run on each head that says why.
 import type { CallerRecord } from '../../src/callers/port.js';
-import { CALLABLE, createPull, expectSettled, installationPayload, pullRequestPayload, pushPayload, startHarness, until, type AppHarness, type HarnessOptions } from '../support/app.js';
+import { CALLABLE, createPull, expectSettled, installationPayload, POLICY_PATH, POLICY_REPO, pullRequestPayload, pushPayload, startHarness, until, type AppHarness, type HarnessOptions } from '../support/app.js';
 import type { LoggedRequest } from '../support/fake-github.js';
 
 const SHARED = 'octo-org/shared';
@@ -266,5 +266,39 @@ describe('an evaluation writes the index', () => {
         inputs: { target: 'string' },
       },
     ]);
+  });
+});
+
+describe('a caller’s own policy, loaded as the app loads it', () => {
+  it('a new third-party call that only one caller’s tightened allowed-sources forbids (repo-policy: tighten-only) is a caller-impact warning naming that caller', async () => {
+    // The organization allows its own workflows and stranger/*, and lets repositories tighten that for themselves.
+    h.gh.addRepo(POLICY_REPO);
+    h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrepo-policy: tighten-only\nrules:\n  allowed-sources:\n    allow: ["octo-org/*", "stranger/*"]\n' }, { branch: 'main' });
+    h.gh.addRepo('stranger/tool');
+    const tool = h.gh.commit('stranger/tool', { 'action.yml': 'name: tool\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n' }, { branch: 'main' });
+    h.gh.addRepo(SHARED);
+    h.gh.commit(SHARED, { [DEPLOY]: CALLABLE }, { branch: 'main' });
+    const calls = `on: push\njobs:\n  deploy:\n    uses: ${SHARED}/${DEPLOY}@main\n`;
+    // octo-org/web allows only the organization's own sources; octo-org/lax has no policy of its own.
+    h.gh.addRepo(WEB);
+    const web = h.gh.commit(WEB, { [CI]: calls, [POLICY_PATH]: 'version: 1\nrules:\n  allowed-sources:\n    allow: ["octo-org/*"]\n' }, { branch: 'main' });
+    h.gh.addRepo('octo-org/lax');
+    const lax = h.gh.commit('octo-org/lax', { [CI]: calls }, { branch: 'main' });
+    await h.receive('push', pushPayload(h.gh, WEB, { ref: 'refs/heads/main', before: ZERO, after: web }));
+    await h.receive('push', pushPayload(h.gh, 'octo-org/lax', { ref: 'refs/heads/main', before: ZERO, after: lax }));
+
+    // The callee's pull request adds a step running stranger/tool, pinned: the organization's policy allows it.
+    const head = `on: workflow_call\njobs:\n  run:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: stranger/tool@${tool}\n`;
+    const pull = createPull(h.gh, { repo: SHARED, base: { [DEPLOY]: CALLABLE }, head: { [DEPLOY]: head }, number: 14 });
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const run = h.gh.checkRuns.find((entry) => entry.head_sha === pull.headSha)!;
+    const annotations = run.annotations.map((annotation) => [annotation.title, annotation.path, annotation.start_line, annotation.annotation_level]);
+    // Nothing but the impact: the change passes the organization's policy.
+    expect(annotations).toEqual([['caller-impact: change breaks or weakens callers of this workflow', DEPLOY, 6, 'warning']]);
+    const [impact] = run.annotations;
+    expect(impact!.message).toContain(`stranger/tool@${tool} matches no pattern in rules.allowed-sources.allow`);
+    expect(impact!.message).toContain(`which hurts 1 caller: ${WEB} ${CI}:4 (job deploy, @main)`);
+    expect(JSON.stringify(run.annotations)).not.toContain('octo-org/lax');
+    expect(run.conclusion).not.toBe('failure');
   });
 });
