@@ -239,7 +239,10 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
     // installation are indexed on their own.
     app.on(
       'installation.created',
-      once(async (context) => startBackfill(environment(context))),
+      once(async (context) => {
+        backfilled.delete(cacheScope(services.config.host, context.payload));
+        await startBackfill(environment(context));
+      }),
     );
     app.on(
       'installation_repositories.added',
