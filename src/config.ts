@@ -30,6 +30,11 @@ export interface WardenConfig {
    * write instead of two — writes are what GitHub limits most (content-creating requests a second apart).
    */
   checkRunGraceMs: number;
+  /**
+   * Repositories one chunk of an installation's callers-index backfill indexes at most (`WARDEN_BACKFILL_PER_RUN`):
+   * a chunk runs after a delivery of an installation whose backfill is not complete, so each stays bounded.
+   */
+  backfillRepositoriesPerRun: number;
   /** DynamoDB table; unset locally: the embedded store. */
   dynamoTable?: string;
   /** Where the embedded store keeps its data. */
@@ -64,6 +69,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     maxConcurrentEvaluations: positiveInteger(env.WARDEN_CONCURRENCY, 'WARDEN_CONCURRENCY') ?? 8,
     ...(batchWindowMs !== undefined && { batchWindowMs }),
     checkRunGraceMs: nonNegativeInteger(env.WARDEN_CHECK_RUN_GRACE_MS, 'WARDEN_CHECK_RUN_GRACE_MS') ?? 500,
+    backfillRepositoriesPerRun: positiveInteger(env.WARDEN_BACKFILL_PER_RUN, 'WARDEN_BACKFILL_PER_RUN') ?? 200,
     ...(env.DYNAMODB_TABLE && { dynamoTable: env.DYNAMODB_TABLE }),
     dataDir: env.WARDEN_DATA_DIR || '.data',
   };

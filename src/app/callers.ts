@@ -4,7 +4,7 @@
 // because acme/shared@v1 moved" shows where people look.
 import { backfill, indexDefaultBranch } from '../callers/indexer.js';
 import { callerRecords } from '../callers/extract.js';
-import type { CallerRecord, RecordSource } from '../callers/port.js';
+import type { BackfillCursor, CallerRecord, RecordSource } from '../callers/port.js';
 import type { CallersPort } from '../engine/impact.js';
 import type { EvaluationRun } from '../engine/run.js';
 import { repoFullName, repoKey, type RepoId, type RepoMetadata } from '../graph/types.js';
@@ -19,8 +19,6 @@ import { readWorkflowDirectory } from './workflows.js';
 const READ_TIMEOUT_MS = 10_000;
 /** Callers' default branches evaluated again at most per moved ref: the rest are named in the log. */
 export const MAX_DRIFT_CALLERS = 20;
-/** Repositories a backfill run indexes at most; a later run goes on from its cursor. */
-export const BACKFILL_REPOSITORIES_PER_RUN = 200;
 
 function readerOf(environment: EvaluationEnvironment) {
   const { octokit, services } = environment;
@@ -62,7 +60,7 @@ export async function recordEvaluation(environment: EvaluationEnvironment, targe
   // A merge group's head is about to be the branch: its push indexes it.
   if (source === undefined) return;
   const workflows = run.graph.roots.flatMap((key) => run.graph.nodes.get(key)?.workflow ?? []);
-  const records = callerRecords({
+  const parsed = callerRecords({
     repo: target.repository.repo,
     visibility: target.repository.visibility,
     commit: target.headSha,
@@ -70,12 +68,38 @@ export async function recordEvaluation(environment: EvaluationEnvironment, targe
     source,
     workflows,
   });
+  const resolved = resolvedCommits(run);
+  const records = parsed.map((record) => {
+    const commit = resolved.get(callSite(record.caller.path, record.caller.jobId, record.caller.step));
+    return commit === undefined ? record : { ...record, resolved: commit };
+  });
   try {
     await environment.services.callers.replace(environment.cacheScope, target.repository.repo, source, records);
   } catch (error) {
     // The index serves later evaluations; this one's verdict does not depend on it.
     environment.log.warn({ err: error, subject: target.subject }, 'the callers index could not be written');
   }
+}
+
+function callSite(path: string, jobId: string | undefined, step: number | undefined): string {
+  return [path, jobId ?? '', step ?? ''].join('\u0000');
+}
+
+/** The commit each top-level `uses:` of the evaluation ran at (what its ref resolved to), by file, job and step. */
+function resolvedCommits(run: EvaluationRun): Map<string, string> {
+  const { graph } = run;
+  const roots = new Map(graph.roots.flatMap((key) => {
+    const path = graph.nodes.get(key)?.address.path;
+    return path === undefined ? [] : [[key, path] as const];
+  }));
+  const commits = new Map<string, string>();
+  for (const edge of graph.edges) {
+    const path = roots.get(edge.from);
+    const commit = (edge.to === undefined ? undefined : graph.nodes.get(edge.to)?.address.commit) ?? edge.resolvedRef?.commit;
+    if (path === undefined || commit === undefined) continue;
+    commits.set(callSite(path, edge.jobId, edge.kind === 'action' ? edge.step : undefined), commit);
+  }
+  return commits;
 }
 
 export interface PushedRef {
@@ -129,12 +153,13 @@ export function driftedCallers(records: CallerRecord[], callee: RepoId, ref: str
   return [...repositories.values()];
 }
 
-/** Indexes each of these repositories' default branches (repositories given to an installation), bounded per run. */
+/** Indexes each of these repositories' default branches (repositories given to an installation), bounded per event. */
 export async function indexRepositories(environment: EvaluationEnvironment, repositories: RepoMetadata[]): Promise<void> {
   const { services, log } = environment;
   const deps = { index: services.callers, scope: environment.cacheScope, read: readerOf(environment), logger: log };
-  if (repositories.length > BACKFILL_REPOSITORIES_PER_RUN) log.warn({ added: repositories.length, indexed: BACKFILL_REPOSITORIES_PER_RUN }, 'more repositories added than are indexed per event; the rest are indexed at their next push');
-  for (const repository of repositories.slice(0, BACKFILL_REPOSITORIES_PER_RUN)) {
+  const bound = services.config.backfillRepositoriesPerRun;
+  if (repositories.length > bound) log.warn({ added: repositories.length, indexed: bound }, 'more repositories added than are indexed per event; the rest are indexed at their next push');
+  for (const repository of repositories.slice(0, bound)) {
     try {
       const outcome = await indexDefaultBranch(deps, repository);
       if ('error' in outcome) log.warn({ repository: repoFullName(repository.repo), reason: outcome.error }, 'a repository could not be indexed');
@@ -145,20 +170,35 @@ export async function indexRepositories(environment: EvaluationEnvironment, repo
   }
 }
 
-/** Indexes the installation's repositories from where its cursor left off, within this run's share of the time. */
-export async function backfillInstallation(environment: EvaluationEnvironment, deadline: number): Promise<void> {
+/**
+ * Starts the backfill of a new installation's callers index: a fresh cursor in the table. The chunks themselves
+ * run after the installation's deliveries (this one's first, see continueBackfill in index.ts), from the cursor.
+ */
+export async function startBackfill(environment: EvaluationEnvironment): Promise<void> {
+  await environment.services.callers.writeCursor(environment.cacheScope, { indexed: 0, complete: false });
+  environment.log.info({ scope: environment.cacheScope }, 'backfill of the callers index started');
+}
+
+/**
+ * Indexes one bounded chunk of the installation's repositories (WARDEN_BACKFILL_PER_RUN) from where its cursor left
+ * off, until `deadline`. Never throws: what stops it stays in the cursor, and a later delivery goes on from there.
+ */
+export async function backfillInstallation(environment: EvaluationEnvironment, options: { deadline: number; start?: BackfillCursor }): Promise<BackfillCursor | undefined> {
   const { octokit, services, log } = environment;
   try {
-    await backfill({
+    return await backfill({
       index: services.callers,
       scope: environment.cacheScope,
       read: readerOf(environment),
       logger: log,
       list: async () => (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })).map(repositoryMetadata),
-      maxRepositories: BACKFILL_REPOSITORIES_PER_RUN,
-      deadline,
+      maxRepositories: services.config.backfillRepositoriesPerRun,
+      deadline: options.deadline,
+      now: () => services.now().getTime(),
+      ...(options.start !== undefined && { start: options.start }),
     });
   } catch (error) {
-    log.warn({ err: error }, 'the backfill of the callers index stopped; the next run goes on from its cursor');
+    log.warn({ err: error }, 'the backfill of the callers index stopped; a later delivery of the installation goes on from its cursor');
+    return undefined;
   }
 }

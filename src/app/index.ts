@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import type { ApplicationFunction, Context, Probot } from 'probot';
 import { repoKey } from '../graph/types.js';
 import type { WardenServices } from '../services.js';
-import { afterRefMoved, backfillInstallation, indexRepositories } from './callers.js';
+import { afterRefMoved, backfillInstallation, indexRepositories, startBackfill } from './callers.js';
 import { evaluateTarget, type EvaluationEnvironment } from './evaluate.js';
 import { applyPins } from './pin-action.js';
 import { parseCheckOrigin, pullRequestTarget, repositoryMetadata, type CheckOrigin, type RepositoryPayload } from './targets.js';
@@ -34,10 +34,44 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       delivery: context.id,
     });
 
-    /** Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry. */
+    // The backfill of an installation's callers index goes on after its deliveries, one bounded chunk at a time:
+    // the same path in both runtimes (npm start's work loop and the Lambda worker both hand deliveries to Probot).
+    // One chunk per installation at a time in this process; installations whose cursor says complete are
+    // remembered, so they cost nothing more, not even the read.
+    const backfilling = new Set<string>();
+    const backfilled = new Set<string>();
+    const continueBackfill = async (context: Context, started: number): Promise<void> => {
+      const scope = cacheScope(services.config.host, context.payload);
+      const deadline = started + services.config.evaluationTimeoutMs;
+      if (!hasInstallation(context.payload) || endsInstallation(context) || backfilling.has(scope) || backfilled.has(scope)) return;
+      if (services.now().getTime() >= deadline) return;
+      backfilling.add(scope);
+      try {
+        const cursor = await services.callers.readCursor(scope);
+        // No cursor: no backfill was started (the installation predates the index, or its cursor expired).
+        if (cursor === undefined) return;
+        if (cursor.complete) {
+          backfilled.add(scope);
+          return;
+        }
+        const after = await backfillInstallation(environment(context), { deadline, start: cursor });
+        if (after?.complete) backfilled.add(scope);
+      } catch (error) {
+        context.log.warn({ err: error }, 'the backfill of the callers index could not go on; a later delivery tries again');
+      } finally {
+        backfilling.delete(scope);
+      }
+    };
+
+    /**
+     * Runs a handler once per delivery id; a failed run gives the delivery back for GitHub's or the queue's retry.
+     * A delivery handled (its check run completed, its work after the verdict done) lets the installation's
+     * backfill go on by one chunk, within what is left of the delivery's share of time.
+     */
     const once =
       <E extends Context>(handler: (context: E) => Promise<void>) =>
       async (context: E): Promise<void> => {
+        const started = services.now().getTime();
         if (!(await services.state.claimDelivery(context.id))) {
           context.log.info({ delivery: context.id }, 'duplicate delivery ignored');
           return;
@@ -50,6 +84,7 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
           throw error;
         }
         await services.state.completeDelivery(context.id);
+        await continueBackfill(context, started);
       };
 
     app.on(
@@ -199,11 +234,15 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       context.log.info({ action: context.payload.action, installation: context.payload.installation.id }, 'installation changed');
     });
 
-    // The callers index of a new installation is backfilled, bounded per run and resumable from its cursor; the
-    // repositories given to an existing one are indexed on their own.
+    // The callers index of a new installation is backfilled: its cursor is written here, and its first chunk runs
+    // right after (continueBackfill), the next ones after later deliveries. The repositories given to an existing
+    // installation are indexed on their own.
     app.on(
       'installation.created',
-      once(async (context) => backfillInstallation(environment(context), services.now().getTime() + services.config.evaluationTimeoutMs)),
+      once(async (context) => {
+        backfilled.delete(cacheScope(services.config.host, context.payload));
+        await startBackfill(environment(context));
+      }),
     );
     app.on(
       'installation_repositories.added',
@@ -213,6 +252,17 @@ export function createWardenApp(services: WardenServices): ApplicationFunction {
       }),
     );
   };
+}
+
+function hasInstallation(payload: object): boolean {
+  const installation = 'installation' in payload ? (payload.installation as { id?: unknown } | undefined) : undefined;
+  return typeof installation?.id === 'number';
+}
+
+/** The app is leaving the installation (uninstalled or suspended): its token stops working, nothing is indexed. */
+function endsInstallation(context: Context): boolean {
+  const action = 'action' in context.payload ? context.payload.action : undefined;
+  return context.name === 'installation' && (action === 'deleted' || action === 'suspend');
 }
 
 /**

@@ -47,34 +47,50 @@ export interface BackfillDeps extends IndexDeps {
   /** When the run must stop (epoch milliseconds). */
   deadline: number;
   now?: () => number;
+  /** The cursor as the caller just read it (saves reading it again); read from the index when absent. */
+  start?: BackfillCursor;
 }
 
 /** Past this many repositories, progress is logged. */
 const PROGRESS_EVERY = 25;
+/**
+ * Runs in a row that may stop at the same unreadable repository before it is skipped (left to its next push): the
+ * backfill resumes on its own, so one repository GitHub always fails to answer for must not hold up the rest forever.
+ */
+export const BACKFILL_ATTEMPTS_PER_REPOSITORY = 3;
 
 /**
  * Indexes the installation's repositories in name order from where the cursor left off, saving the cursor after
  * each one, until all are done, the run's budget or deadline is spent, or one cannot be read (it is tried first
- * next time). Returns the cursor as it stands.
+ * next time; after BACKFILL_ATTEMPTS_PER_REPOSITORY runs stopped there, it is passed over). Returns the cursor.
  */
 export async function backfill(deps: BackfillDeps): Promise<BackfillCursor> {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
-  const start = (await deps.index.readCursor(deps.scope)) ?? { indexed: 0, complete: false };
+  const start = deps.start ?? (await deps.index.readCursor(deps.scope)) ?? { indexed: 0, complete: false };
   const repositories = (await deps.list()).sort((a, b) => compareNames(repoFullName(a.repo), repoFullName(b.repo)));
   const pending = repositories.filter((repository) => start.after === undefined || compareNames(repoFullName(repository.repo), start.after) > 0);
   let cursor: BackfillCursor = { ...start, complete: false };
+  /** Repositories indexed, or passed over, by this run. */
   let done = 0;
   for (const repository of pending) {
     if (done >= deps.maxRepositories || now() >= deps.deadline) break;
+    const name = repoFullName(repository.repo);
     const outcome = await indexDefaultBranch(deps, repository);
-    if ('error' in outcome) {
-      logger.warn({ repository: repoFullName(repository.repo), reason: outcome.error }, 'backfill stopped: a repository could not be read; it is tried first next time');
-      await deps.index.writeCursor(deps.scope, cursor);
-      return cursor;
-    }
     done += 1;
-    cursor = { after: repoFullName(repository.repo), indexed: cursor.indexed + 1, complete: false };
+    if ('error' in outcome) {
+      const attempts = (start.failed?.repository === name ? start.failed.attempts : 0) + 1;
+      if (attempts < BACKFILL_ATTEMPTS_PER_REPOSITORY) {
+        logger.warn({ repository: name, reason: outcome.error, attempts }, 'backfill stopped: a repository could not be read; it is tried first next time');
+        cursor = { ...cursor, failed: { repository: name, attempts } };
+        await deps.index.writeCursor(deps.scope, cursor);
+        return cursor;
+      }
+      logger.warn({ repository: name, reason: outcome.error, attempts }, 'backfill skips a repository it could not read in several runs; its next push indexes it');
+      cursor = { ...withoutFailure(cursor), after: name, skipped: (cursor.skipped ?? 0) + 1 };
+    } else {
+      cursor = { ...withoutFailure(cursor), after: name, indexed: cursor.indexed + 1 };
+    }
     await deps.index.writeCursor(deps.scope, cursor);
     if (done % PROGRESS_EVERY === 0) logger.info({ indexed: cursor.indexed, of: repositories.length }, 'backfill progress');
   }
@@ -82,6 +98,13 @@ export async function backfill(deps: BackfillDeps): Promise<BackfillCursor> {
   await deps.index.writeCursor(deps.scope, cursor);
   logger.info({ indexed: cursor.indexed, of: repositories.length, complete: cursor.complete }, cursor.complete ? 'backfill complete' : 'backfill paused');
   return cursor;
+}
+
+/** The cursor once the run is past the repository it last stopped at. */
+function withoutFailure(cursor: BackfillCursor): BackfillCursor {
+  const rest = { ...cursor };
+  delete rest.failed;
+  return rest;
 }
 
 function compareNames(a: string, b: string): number {

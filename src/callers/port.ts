@@ -56,6 +56,10 @@ export interface CallerRecord {
 export interface BackfillCursor {
   after?: string;
   indexed: number;
+  /** Repositories passed over after failing several runs in a row (their next push indexes them). */
+  skipped?: number;
+  /** The repository the last run stopped at, unreadable, and how many runs in a row it has stopped one. */
+  failed?: { repository: string; attempts: number };
   complete: boolean;
 }
 

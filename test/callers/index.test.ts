@@ -121,12 +121,35 @@ describe('backfill', () => {
         return snapshot('f'.repeat(40), { '.github/workflows/ci.yml': CALLING });
       },
     };
-    expect(await backfill(deps)).toEqual({ after: 'octo-org/b', indexed: 2, complete: false });
-    expect(await store.readCursor(scope)).toEqual({ after: 'octo-org/b', indexed: 2, complete: false });
+    const stopped = { after: 'octo-org/b', indexed: 2, failed: { repository: 'octo-org/c', attempts: 1 }, complete: false };
+    expect(await backfill(deps)).toEqual(stopped);
+    expect(await store.readCursor(scope)).toEqual(stopped);
     failing = false;
     expect(await backfill(deps)).toEqual({ after: 'octo-org/d', indexed: 4, complete: true });
     expect(read).toEqual(['a', 'b', 'c', 'c', 'd']);
     expect(new Set((await store.callersOf(scope, CALLEE)).map((record) => record.caller.repo.name))).toEqual(new Set(['a', 'b', 'c', 'd']));
+  });
+
+  it('passes over a repository that stopped it in three runs in a row, so the rest is not held up forever', async () => {
+    const store = index();
+    const scope = 'github.com#6';
+    const read: string[] = [];
+    const deps = {
+      index: store,
+      scope,
+      list: async () => repositories,
+      maxRepositories: 100,
+      deadline: Number.POSITIVE_INFINITY,
+      read: async (repo: { owner: string; name: string }) => {
+        read.push(repo.name);
+        return repo.name === 'b' ? { error: 'GitHub answered 502' } : snapshot('f'.repeat(40), { '.github/workflows/ci.yml': CALLING });
+      },
+    };
+    expect(await backfill(deps)).toEqual({ after: 'octo-org/a', indexed: 1, failed: { repository: 'octo-org/b', attempts: 1 }, complete: false });
+    expect(await backfill(deps)).toEqual({ after: 'octo-org/a', indexed: 1, failed: { repository: 'octo-org/b', attempts: 2 }, complete: false });
+    expect(await backfill(deps)).toEqual({ after: 'octo-org/d', indexed: 3, skipped: 1, complete: true });
+    expect(read).toEqual(['a', 'b', 'b', 'b', 'c', 'd']);
+    expect(new Set((await store.callersOf(scope, CALLEE)).map((record) => record.caller.repo.name))).toEqual(new Set(['a', 'c', 'd']));
   });
 
   it('stops at its budget of repositories per run', async () => {

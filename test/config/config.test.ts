@@ -11,6 +11,7 @@ describe('readConfig', () => {
       evaluationTimeoutMs: 60_000,
       maxConcurrentEvaluations: 8,
       checkRunGraceMs: 500,
+      backfillRepositoriesPerRun: 200,
       dataDir: '.data',
     });
     expect(
@@ -19,6 +20,7 @@ describe('readConfig', () => {
     expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '0' }).batchWindowMs).toBe(0);
     expect(readConfig({ WARDEN_BATCH_WINDOW_MS: '20' }).batchWindowMs).toBe(20);
     expect(readConfig({ WARDEN_CHECK_RUN_GRACE_MS: '0' }).checkRunGraceMs).toBe(0);
+    expect(readConfig({ WARDEN_BACKFILL_PER_RUN: '3' }).backfillRepositoriesPerRun).toBe(3);
   });
 
   it('refuses numbers that are not positive integers, naming the variable', () => {
@@ -26,6 +28,7 @@ describe('readConfig', () => {
     expect(() => readConfig({ WARDEN_TIMEOUT_MS: 'soon' })).toThrow('WARDEN_TIMEOUT_MS must be a positive integer, got "soon"');
     expect(() => readConfig({ WARDEN_CONCURRENCY: '-2' })).toThrow('WARDEN_CONCURRENCY must be a positive integer, got "-2"');
     expect(() => readConfig({ WARDEN_BATCH_WINDOW_MS: '-1' })).toThrow('WARDEN_BATCH_WINDOW_MS must be a non-negative integer, got "-1"');
+    expect(() => readConfig({ WARDEN_BACKFILL_PER_RUN: '0' })).toThrow('WARDEN_BACKFILL_PER_RUN must be a positive integer, got "0"');
     expect(() => readConfig({ WARDEN_CHECK_RUN_GRACE_MS: '1s' })).toThrow('WARDEN_CHECK_RUN_GRACE_MS must be a non-negative integer, got "1s"');
   });
 });

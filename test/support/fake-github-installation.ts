@@ -34,6 +34,11 @@ export class InstallationFakeGitHub extends FakeGitHub {
     this.failures.set(fullName.toLowerCase(), status);
   }
 
+  /** Answers GraphQL requests about `fullName` normally again (after `failRepository`). */
+  restoreRepository(fullName: string): void {
+    this.failures.delete(fullName.toLowerCase());
+  }
+
   /** Serves `GET /installation/repositories` for the given repositories, paginated as GitHub does. */
   installation(options: InstallationOptions): void {
     this.route('GET', '/installation/repositories', (context) => answerInstallationRepositories(this, options, context));
