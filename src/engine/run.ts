@@ -13,7 +13,7 @@ import { evaluatePolicy } from './evaluate.js';
 import { gatherRefFacts } from './facts.js';
 import { AllowedSourcesRule } from '../rules/allowed-sources.js';
 import { PinningRule } from '../rules/pinning.js';
-import { gatherCallerImpact, withCallerFindings, type CallersPort } from './impact.js';
+import { gatherCallerImpact, withCallerFindings, type CallersPort, type GatheredImpact } from './impact.js';
 import type { CallerImpactFacts, Evaluation, Finding } from './types.js';
 
 export interface RunEvaluationInput {
@@ -85,8 +85,11 @@ export async function evaluateGraph(input: GraphEvaluationInput): Promise<Evalua
 const CALLER_RULES = [AllowedSourcesRule, PinningRule];
 
 async function evaluateGraphWithCallers(input: GraphEvaluationInput & { callers?: CallersPort }): Promise<{ evaluation: Evaluation; impact?: CallerImpactFacts; notes: string[] }> {
-  const refFacts = await gatherRefFacts({ ...portsOf(input), graph: input.graph, policy: input.policy });
-  const gathered = input.callers ? await gatherCallerImpact(input.graph, input.callers, input.logger) : { policies: new Map<string, Policy>(), notes: [] };
+  // The ref facts and the callers a change reaches are read at once: neither needs the other.
+  const [refFacts, gathered] = await Promise.all([
+    gatherRefFacts({ ...portsOf(input), graph: input.graph, policy: input.policy }),
+    input.callers ? gatherCallerImpact(input.graph, input.callers, input.logger) : Promise.resolve<GatheredImpact>({ policies: new Map<string, Policy>(), notes: [] }),
+  ]);
   const impact = gathered.facts && withCallerFindings(gathered.facts, callerFindings(input, gathered.policies, refFacts));
   const evaluation = evaluatePolicy({ graph: input.graph, policy: input.policy, repository: input.repository, refFacts, ...(impact && { impact }), now: input.now }, ALL_RULES);
   return { evaluation, ...(impact && { impact }), notes: gathered.notes };
