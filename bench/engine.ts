@@ -26,10 +26,10 @@ rules:
   max-depth: { levels: 10 }
   secrets-inherit: { allow: ["bench-org/*"] }
 exceptions:
-  - uses: "slsa-framework/slsa-github-generator/.github/workflows/*@v*"
+  - uses: "bench-org/legacy-release/.github/workflows/*@v*"
     rules: [pinning]
     repos: ["bench-org/*"]
-    reason: "the SLSA generator must be called by tag"
+    reason: "the legacy release workflows move to SHA pins with their next major version"
     expires: 2027-06-30
 repositories:
   - match: ["bench-org/sandbox-*"]

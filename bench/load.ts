@@ -537,7 +537,7 @@ async function run(options: Options): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
     status = await child.status();
     childPeakRss = Math.max(childPeakRss, status.rssBytes);
-    const completed = new Set(status.runs.filter((each) => each.status === 'completed').map((each) => each.key));
+    const completed = new Set(status.runs.filter((each) => each.status === 'completed' && expected.has(each.key)).map((each) => each.key));
     if (Date.now() - progressAt >= 30_000) {
       progressAt = Date.now();
       console.log(`  … ${seconds(progressAt - burstStart)}: ${completed.size}/${expected.size} check runs completed, ${status.requests.total} GitHub requests`);
@@ -566,7 +566,7 @@ async function run(options: Options): Promise<void> {
   const lastCompleted = Math.max(...status.runs.map((each) => each.completedAt ?? 0));
   const elapsed = lastCompleted - sent.firstSentAt;
   const conclusions = new Map<string, number>();
-  for (const each of status.runs) {
+  for (const each of status.runs.filter((run) => expected.has(run.key))) {
     // Failures that are not verdicts say why in their title ("Not evaluated: …").
     const label = `${each.conclusion ?? each.status}${each.title?.startsWith('Not evaluated: ') ? ` (${each.title.slice('Not evaluated: '.length)})` : ''}`;
     conclusions.set(label, (conclusions.get(label) ?? 0) + 1);
@@ -581,7 +581,7 @@ async function run(options: Options): Promise<void> {
   console.log(`Latency, delivery sent → check run completed: p50 ${seconds(percentile(latencies, 50))}, p95 ${seconds(percentile(latencies, 95))}, max ${seconds(latencies.at(-1) ?? NaN)} (${latencies.length} check runs)`);
   console.log(`Memory (app process: Probot, app, embedded store): RSS ${mb(baseline)} at start, ${mb(startRss)} serving, peak ${mb(peakRss)}; peak heap ${mb(peakHeap)}; after the burst${globalThis.gc ? ' and a full GC' : ''}: RSS ${mb(settled.rss)}, heap ${mb(settled.heapUsed)}. GitHub imitation (child): peak RSS ${mb(childPeakRss)}`);
   console.log(`GitHub requests: ${requests.total} (${requests.graphql} GraphQL, ${requests.restReads} REST reads, ${requests.writes} writes, ${requests.tokenExchanges} token exchanges; ${requests.failed} answered ≥ 400), ${(requests.total / Math.max(1, expected.size)).toFixed(1)} per check run`);
-  console.log(`Conclusions: ${[...conclusions].map(([name, count]) => `${count} ${name}`).join(', ')}`);
+  console.log(`Conclusions (the burst's check runs): ${[...conclusions].map(([name, count]) => `${count} ${name}`).join(', ')}`);
   console.log(`Lost (expected check runs never completed): ${lost.length}; duplicated (more than one check run for a delivery id): ${duplicated.length}; unexpected check runs: ${unexpected.length}${Date.now() > deadline ? ' — DEADLINE REACHED' : ''}`);
   await app.close();
   console.log(`App log: ${await logSummary(app.logFile)}`);

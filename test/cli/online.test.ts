@@ -106,6 +106,37 @@ describe('workflow-warden check with GITHUB_TOKEN', () => {
     });
   });
 
+  it('follows a remote composite action at its commit: its own tag and an unpinned action inside it, each at the step that leads to it', async () => {
+    const { gh } = world();
+    gh.addRepo('octo-org/setup-tool', { visibility: 'public' });
+    const v2 = gh.commit('octo-org/setup-tool', { 'action.yml': 'runs:\n  using: composite\n  steps:\n    - uses: third-org/cache-thing@v1\n    - run: make\n      shell: bash\n' }, { branch: 'main' });
+    gh.tag('octo-org/setup-tool', 'v2', v2);
+    gh.addRepo('third-org/cache-thing', { visibility: 'public' });
+    const cacheV1 = gh.commit('third-org/cache-thing', { 'action.yml': 'runs:\n  using: node24\n  main: index.js\n' }, { branch: 'main' });
+    gh.tag('third-org/cache-thing', 'v1', cacheV1);
+    gh.intercept();
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, {
+      '.github/workflows/ci.yml': `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: octo-org/setup-tool@${v2} # v2\n      - uses: octo-org/setup-tool@v2\n`,
+    });
+
+    const result = await run(['check', root, '--format', 'json', '--visibility', 'private'], { env: TOKEN_ENV });
+
+    expect(result.code).toBe(1);
+    const report = json(result.stdout);
+    expect(report.findings.map((finding) => [finding.ruleId, finding.severity, finding.location.path, finding.location.line, finding.chain, finding.fix?.text ?? null])).toEqual([
+      // The action inside is one edge of the graph (both steps reach the same commit): reported once, at the first step to it.
+      ['pinning', 'error', '.github/workflows/ci.yml', 6, [`octo-org/setup-tool@${v2}`, 'third-org/cache-thing@v1'], `uses: third-org/cache-thing@${cacheV1} # v1`],
+      ['pinning', 'error', '.github/workflows/ci.yml', 7, ['octo-org/setup-tool@v2'], `uses: octo-org/setup-tool@${v2} # v2`],
+    ]);
+    // The fix is to the action's own file, which the report names with its line.
+    expect(report.findings[0]!.site).toEqual({ workflow: 'octo-org/setup-tool/action.yml@v2', line: 4, column: 13, endLine: 4, endColumn: 37 });
+    expect(report.findings[0]!.fix?.summary).toBe(`Replace the uses: of step 1 of the action with third-org/cache-thing@${cacheV1} # v1.`);
+    expect(report.findings[0]!.message).toBe(
+      `third-org/cache-thing@v1 (step 1 in octo-org/setup-tool@${v2.slice(0, 7)}) is not pinned to a full 40-character commit SHA: the tag v1 can be moved to other code by anyone who can push to third-org/cache-thing, ` +
+        'and a re-run of all jobs runs whatever it points to then.',
+    );
+  });
+
   it('talks to GitHub Enterprise Server at GITHUB_API_URL, under its own platform limits', async () => {
     const { gh } = world();
     gh.intercept('https://ghe.example.com');
