@@ -229,6 +229,14 @@ const CALLEE_CASES: CalleeCase[] = [
     diagnostics: ['duplicate-key 8:7', 'duplicate-key 11:5', 'duplicate-key 9:3'],
   },
   {
+    // GitHub rejects the called file; a merging reader would have called evil/tools from it.
+    input: 'a YAML merge key in a job, under %YAML 1.1',
+    content: () => '%YAML 1.1\n---\non: workflow_call\nenv: &e\n  uses: evil/tools/.github/workflows/x.yml@v1\njobs:\n  call:\n    <<: *e\n',
+    marks: ['contract 4:11'],
+    message: rejects(8, 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work); 1 more problem'),
+    diagnostics: ['merge-key 8:5', 'invalid-value 7:3'],
+  },
+  {
     input: 'uses as a number, a list, a map, null, an expression, empty and blank',
     content: () => fixture('uses-wrong-types.yml').replace('on: pull_request', 'on: workflow_call'),
     marks: ['contract 4:11', 'contract 4:11', 'contract 4:11', 'contract 4:11'],
