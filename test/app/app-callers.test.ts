@@ -241,6 +241,7 @@ describe('an evaluation writes the index', () => {
         ref: 'main',
         refKind: 'named',
         resolved: main,
+        inputs: {},
       },
       {
         callee: { kind: 'workflow', repo: { owner: 'octo-org', name: 'shared' }, path: DEPLOY },
