@@ -1,6 +1,7 @@
 // The records of the reverse index a set of workflow files gives: every job that calls a reusable workflow in another
-// repository and every step that runs an action of one, with what the job or the step passes. Calls within the repository
-// (`./`, `$/`) are left out: a change to them is evaluated with their callers already (see app/workflows.ts).
+// repository and every step that runs an action of one, with what the job or the step passes. Calls within the
+// repository (`./`, `$/`) are left out: a change to a workflow is evaluated with its callers in the repository already
+// (see app/workflows.ts), and a changed action is evaluated as a top-level file of its own.
 import type { RepoId, Visibility } from '../graph/types.js';
 import type { Job, Located, Step, Workflow } from '../workflow/model.js';
 import { parseUses } from '../workflow/uses.js';

@@ -30,7 +30,7 @@ import type {
   RootStats,
 } from './types.js';
 import { nodeKey, repoFullName, repoKey } from './types.js';
-import { actionDirectory, manifestDirectory, workspacePath } from './workspace.js';
+import { actionDirectory, joinPath, manifestDirectory, workspacePath } from './workspace.js';
 
 /**
  * A top-level file: a workflow, or (`kind: 'action'`) an action's metadata file, evaluated for what it runs and for
@@ -94,10 +94,6 @@ function targetIdentity(target: Target): string {
 
 function atCommit(kind: NodeKind, repo: RepoId, path: string, sha: string): Target {
   return { kind, repo, path, ref: { kind: 'commit', sha: sha.toLowerCase() } };
-}
-
-function joinPath(dir: string, file: string): string {
-  return dir === '' ? file : `${dir}/${file}`;
 }
 
 /** The files one target is read from: a workflow file, or each file that can define an action. */

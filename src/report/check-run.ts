@@ -117,7 +117,7 @@ const RULE_TITLES: Record<RuleId, string> = {
   'secrets-inherit': 'secrets: inherit to a workflow not allowed to receive them',
   permissions: 'called workflow needs more permissions than granted',
   contract: "call does not match the called workflow's contract",
-  'caller-impact': 'change breaks or weakens callers of this workflow',
+  'caller-impact': 'change breaks or weakens callers of this workflow or action',
   'platform-limits': "beyond GitHub's limits for reusable workflows",
   resolution: 'called workflow could not be read',
   policy: 'invalid policy file',
