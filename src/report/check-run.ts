@@ -203,7 +203,7 @@ export function renderNoWorkflowChanges(): CheckRunReport {
   return {
     conclusion: 'success',
     title: 'No workflow changes',
-    summary: `### ${MARK.pass} No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.`,
+    summary: `### ${MARK.pass} No workflow changes\n\nThis pull request adds or changes no workflow file and no action's \`action.yml\`, so there is nothing to check.`,
     annotations: [],
   };
 }
