@@ -1,7 +1,7 @@
 // Synthetic call graphs for the benchmarks: a tree of reusable workflows over ten repositories in a
 // GitHub imitation, and an in-process source that serves it with no I/O (to measure CPU alone).
 import { repoKey } from '../src/graph/types.js';
-import type { RootWorkflow } from '../src/graph/resolve.js';
+import type { RootFile } from '../src/graph/resolve.js';
 import type { LevelRequest, LevelResult, WorkflowSource } from '../src/source/port.js';
 import { FakeGitHub } from '../test/support/fake-github.js';
 
@@ -58,7 +58,7 @@ function addActions(gh: FakeGitHub): Map<string, string> {
 
 export interface Synthetic {
   gh: FakeGitHub;
-  root: RootWorkflow;
+  root: RootFile;
   levels: number;
 }
 

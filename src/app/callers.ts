@@ -8,12 +8,14 @@ import type { BackfillCursor, CallerRecord, RecordSource } from '../callers/port
 import type { CallersPort } from '../engine/impact.js';
 import type { EvaluationRun } from '../engine/run.js';
 import { repoFullName, repoKey, type RepoId, type RepoMetadata } from '../graph/types.js';
+import { joinPath, manifestDirectory } from '../graph/workspace.js';
 import { loadEffectivePolicy } from '../policy/load.js';
 import { readDefaultBranch } from '../source/default-branch.js';
+import { GitHubSource } from '../source/github.js';
 import { GitHubPolicyFiles } from '../source/policy-files.js';
 import type { EvaluationEnvironment, EvaluationTarget } from './evaluate.js';
 import { repositoryMetadata } from './targets.js';
-import { readWorkflowDirectory } from './workflows.js';
+import { isWorkflowPath, readWorkflowDirectory } from './workflows.js';
 
 /** Per request to GitHub made for the index (a default branch's workflows). */
 const READ_TIMEOUT_MS = 10_000;
@@ -34,9 +36,14 @@ export function callersPort(environment: EvaluationEnvironment, target: Evaluati
     scope: environment.cacheScope,
     ...(target.baseRef !== undefined && { branch: target.baseRef }),
     readBase: async (paths) => {
-      const directory = await readWorkflowDirectory(octokit, repo, target.baseSha);
-      const wanted = new Set(paths);
-      return new Map(directory.files.flatMap((file) => (wanted.has(file.path) && file.text !== undefined ? [[file.path, file.text] as const] : [])));
+      const wanted = new Set(paths.filter(isWorkflowPath));
+      const actions = paths.filter((path) => !isWorkflowPath(path));
+      const [directory, manifests] = await Promise.all([
+        wanted.size > 0 ? readWorkflowDirectory(octokit, repo, target.baseSha) : undefined,
+        actions.length > 0 ? baseManifests(environment, repo, target.baseSha, actions) : [],
+      ]);
+      const workflows = (directory?.files ?? []).flatMap((file) => (wanted.has(file.path) && file.text !== undefined ? [[file.path, file.text] as const] : []));
+      return new Map([...workflows, ...manifests]);
     },
     policyOf: async (record: CallerRecord) => {
       const repository: RepoMetadata = { repo: record.caller.repo, visibility: record.caller.visibility, archived: false };
@@ -52,6 +59,21 @@ export function callersPort(environment: EvaluationEnvironment, target: Evaluati
       return effective.policy;
     },
   };
+}
+
+/**
+ * Each action's metadata file before the change, by its path after it: the one the runner read in its directory then
+ * (`action.yml`, else `action.yaml`), which a change may have renamed. One request for them all.
+ */
+async function baseManifests(environment: EvaluationEnvironment, repo: RepoId, commit: string, paths: string[]): Promise<(readonly [string, string])[]> {
+  const { octokit, services, log } = environment;
+  const source = new GitHubSource({ octokit, host: services.config.host, logger: log });
+  const names = (path: string) => ['action.yml', 'action.yaml'].map((file) => joinPath(manifestDirectory(path), file));
+  const { files } = await source.fetchLevel({ files: paths.flatMap((path) => names(path).map((name) => ({ repo, path: name, ref: { kind: 'commit' as const, sha: commit } }))), repos: [] });
+  return paths.flatMap((path, index) => {
+    const found = files.slice(index * 2, index * 2 + 2).find((file) => file.ok);
+    return found?.ok ? [[path, found.text] as const] : [];
+  });
 }
 
 /** After an evaluation: what its top-level files call, as the index's records of that pull request or default branch. */

@@ -4,6 +4,7 @@ import type { ProbotOctokit } from 'probot';
 import { LayeredCacheStore } from '../cache/layered.js';
 import type { ScopedCache } from '../cache/port.js';
 import { runEvaluation, type EvaluationRun } from '../engine/run.js';
+import type { RootFile } from '../graph/resolve.js';
 import type { RepoId, RepoMetadata } from '../graph/types.js';
 import type { Logger } from '../log.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/load.js';
@@ -238,19 +239,25 @@ export async function analyzeTarget(
   const listComplete = target.pull ? target.pull.changedFiles === undefined || files.length >= target.pull.changedFiles : files.length < COMPARE_FILES_LIMIT;
   const reference = listComplete ? undefined : target.pull ? await mergeBase(octokit, repo, target) : target.baseSha;
   const listed = mergeChanges(workflowChanges(files), ...sameHead);
-  if (listComplete && listed.changed.length === 0 && listed.removed.length === 0) return { kind: 'no-workflow-changes', files };
+  if (listComplete && listed.changed.length === 0 && listed.removed.length === 0 && listed.actions.length === 0) return { kind: 'no-workflow-changes', files };
 
   const [directory, effective] = await Promise.all([readWorkflowDirectory(octokit, repo, target.headSha, reference, cache), policyInForce(environment, target, cache)]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
-  return evaluateRoots(environment, target, selectRoots(changes, directory.files), { ...effective, policy: effective.policy }, files, cache);
+  // A changed action is a top-level file of its own: what it runs, and what it does to the steps that run it.
+  const actions: RootFile[] = changes.actions.map((path) => ({ kind: 'action', repo, path, commit: target.headSha }));
+  return evaluateRoots(environment, target, [...workflowRoots(target, selectRoots(changes, directory.files)), ...actions], { ...effective, policy: effective.policy }, files, cache);
+}
+
+function workflowRoots(target: EvaluationTarget, files: WorkflowFile[]): RootFile[] {
+  return files.map((file) => ({ repo: target.repository.repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) }));
 }
 
 /** A default branch evaluated again after a ref it calls moved: all of its workflows, under its own policy. */
 async function analyzeDefaultBranch(environment: EvaluationEnvironment, target: EvaluationTarget, cache: ScopedCache): Promise<Analysis> {
   const [directory, effective] = await Promise.all([readWorkflowDirectory(environment.octokit, target.repository.repo, target.headSha, undefined, cache), policyInForce(environment, target, cache)]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files: [] };
-  return evaluateRoots(environment, target, directory.files, { ...effective, policy: effective.policy }, [], cache);
+  return evaluateRoots(environment, target, workflowRoots(target, directory.files), { ...effective, policy: effective.policy }, [], cache);
 }
 
 function policyInForce(environment: EvaluationEnvironment, target: EvaluationTarget, cache: ScopedCache): Promise<EffectivePolicy> {
@@ -268,7 +275,7 @@ function policyInForce(environment: EvaluationEnvironment, target: EvaluationTar
 async function evaluateRoots(
   environment: EvaluationEnvironment,
   target: EvaluationTarget,
-  roots: WorkflowFile[],
+  roots: RootFile[],
   effective: EffectivePolicy & { policy: Policy },
   files: ChangedFile[],
   cache: ScopedCache,
@@ -277,7 +284,7 @@ async function evaluateRoots(
   if (roots.length === 0) return { kind: 'no-workflow-changes', files };
   if (roots.length > MAX_TOP_LEVEL_FILES) return { kind: 'too-many-workflows', count: roots.length, files };
   const run = await runEvaluation({
-    roots: roots.map((file) => ({ repo: target.repository.repo, path: file.path, commit: target.headSha, ...(file.text !== undefined && { text: file.text }) })),
+    roots,
     repository: target.repository,
     policy: effective.policy,
     // Shared with the installation's concurrent evaluations while a read is in flight, and batched with theirs.

@@ -1,5 +1,6 @@
-// Which workflow files an evaluation covers: those the change adds or modifies, plus every workflow of
-// the repository whose local calls (`./`, `$/`) reach a changed or removed file.
+// Which files an evaluation covers: the workflow files the change adds or modifies, plus every workflow of the
+// repository whose local calls (`./`, `$/`) reach a changed or removed file; and the actions whose metadata file
+// (`action.yml`, `action.yaml`, in any directory) the change adds or modifies, for the steps that run them.
 import type { ProbotOctokit } from 'probot';
 import { atCommitKey, encodeCacheKey, type CacheKey, type CachedWorkflowFile, type ScopedCache } from '../cache/port.js';
 import type { RepoId } from '../graph/types.js';
@@ -14,6 +15,11 @@ export function isWorkflowPath(path: string): boolean {
   return /^\.github\/workflows\/[^/]+\.ya?ml$/.test(path);
 }
 
+/** An action's metadata file, at the root or in any directory: what `uses: owner/repo[/dir]@ref` runs. */
+export function isActionManifestPath(path: string): boolean {
+  return /(^|\/)action\.ya?ml$/.test(path) && !isWorkflowPath(path);
+}
+
 export interface ChangedFile {
   filename: string;
   status: string;
@@ -26,11 +32,14 @@ export interface WorkflowChanges {
   changed: string[];
   /** Workflow paths that no longer exist after the change (removed, or renamed away). */
   removed: string[];
+  /** Action metadata files present after the change that it added or modified. */
+  actions: string[];
 }
 
 export function workflowChanges(files: readonly ChangedFile[]): WorkflowChanges {
   const changed: string[] = [];
   const removed: string[] = [];
+  const actions: string[] = [];
   for (const file of files) {
     if (file.status === 'removed') {
       if (isWorkflowPath(file.filename)) removed.push(file.filename);
@@ -39,8 +48,9 @@ export function workflowChanges(files: readonly ChangedFile[]): WorkflowChanges 
     if (file.status === 'renamed' && file.previous_filename && isWorkflowPath(file.previous_filename)) removed.push(file.previous_filename);
     // `unchanged` appears for renames without edits in compare results: the file is new at its path.
     if (isWorkflowPath(file.filename)) changed.push(file.filename);
+    if (isActionManifestPath(file.filename)) actions.push(file.filename);
   }
-  return { changed, removed };
+  return { changed, removed, actions };
 }
 
 /** The PR's files, all pages (GitHub lists at most 3,000). */
@@ -163,13 +173,17 @@ async function cachedDirectory(cache: ScopedCache, repo: RepoId, commit: string,
   return base ? { files, reference: new Map(base.entries.map((entry) => [entry.path, entry.oid])) } : { files };
 }
 
-/** What changed between the reference directory and the head's, by blob id: complete, however many files the change has. */
+/**
+ * What changed between the reference directory and the head's, by blob id: complete for workflows, however many files
+ * the change has (actions live anywhere in the repository: only the file list names them).
+ */
 export function directoryChanges(directory: WorkflowDirectory): WorkflowChanges {
   const reference = directory.reference ?? new Map<string, string>();
   const present = new Set(directory.files.map((file) => file.path));
   return {
     changed: directory.files.filter((file) => reference.get(file.path) !== file.oid).map((file) => file.path),
     removed: [...reference.keys()].filter((path) => !present.has(path)),
+    actions: [],
   };
 }
 
@@ -178,6 +192,7 @@ export function mergeChanges(...all: WorkflowChanges[]): WorkflowChanges {
   return {
     changed: [...new Set(all.flatMap((changes) => changes.changed))],
     removed: [...new Set(all.flatMap((changes) => changes.removed))],
+    actions: [...new Set(all.flatMap((changes) => changes.actions))],
   };
 }
 

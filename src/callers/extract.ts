@@ -1,8 +1,9 @@
 // The records of the reverse index a set of workflow files gives: every job that calls a reusable workflow in another
-// repository and every step that runs an action of one, with what the job passes. Calls within the repository
-// (`./`, `$/`) are left out: a change to them is evaluated with their callers already (see app/workflows.ts).
+// repository and every step that runs an action of one, with what the job or the step passes. Calls within the
+// repository (`./`, `$/`) are left out: a change to a workflow is evaluated with its callers in the repository already
+// (see app/workflows.ts), and a changed action is evaluated as a top-level file of its own.
 import type { RepoId, Visibility } from '../graph/types.js';
-import type { Job, Located, Workflow } from '../workflow/model.js';
+import type { Job, Located, Step, Workflow } from '../workflow/model.js';
 import { parseUses } from '../workflow/uses.js';
 import { actionDirectory } from '../graph/workspace.js';
 import type { CallerRecord, PassedValue, PermissionGrant, RecordSource } from './port.js';
@@ -56,6 +57,7 @@ export function callerRecords(files: CallerFiles): CallerRecord[] {
           caller: caller(workflow, job, step.uses.range.start.line, step.index),
           ref: action.ref,
           refKind: action.refKind,
+          inputs: passedInputs(step),
         });
       }
     }
@@ -63,8 +65,9 @@ export function callerRecords(files: CallerFiles): CallerRecord[] {
   return records.slice(0, MAX_RECORDS_PER_SOURCE);
 }
 
-function passedInputs(job: Job): Record<string, PassedValue> {
-  return Object.fromEntries(Object.entries(job.with?.entries ?? {}).map(([name, value]) => [name, passedValue(value)]));
+/** What a calling job, or a step, passes in `with:`. */
+function passedInputs(caller: Pick<Job | Step, 'with'>): Record<string, PassedValue> {
+  return Object.fromEntries(Object.entries(caller.with?.entries ?? {}).map(([name, value]) => [name, passedValue(value)]));
 }
 
 function passedValue(value: Located<unknown>): PassedValue {

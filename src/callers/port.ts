@@ -45,7 +45,10 @@ export interface CallerRecord {
   refKind: 'sha' | 'named';
   /** The commit the ref resolved to when the caller was evaluated; absent when only parsed (the default-branch index). */
   resolved?: string;
-  /** For reusable-workflow calls: the inputs passed in `with:`, by name. */
+  /**
+   * The inputs passed in `with:` by the calling job or the step, by name (`{}` when none). Absent only on a step's
+   * record written before steps' inputs were recorded: what it passes is unknown until its repository is indexed again.
+   */
   inputs?: Record<string, PassedValue>;
   /** For reusable-workflow calls: `inherit`, or the secrets passed by name. */
   secrets?: 'inherit' | string[];

@@ -1,14 +1,15 @@
 // The callee side, gathered before the rules run (as ref facts are): for each top-level file that is a reusable
-// workflow, who calls it from other repositories (the reverse index), the version of it the change replaces, and
-// each reached caller's own policy. Never throws: an index or a policy that cannot be read costs the facts it
-// would have given, and says so in a note.
-import type { CallerIndex, CallerRecord } from '../callers/port.js';
-import type { CallGraph, NodeKey } from '../graph/types.js';
+// workflow or an action's metadata file, who calls it from other repositories (the reverse index), the version of
+// it the change replaces, and each reached caller's own policy. Never throws: an index or a policy that cannot be
+// read costs the facts it would have given, and says so in a note.
+import type { Callee, CallerIndex, CallerRecord } from '../callers/port.js';
+import type { CallGraph, GraphNode, NodeKey } from '../graph/types.js';
 import { repoKey } from '../graph/types.js';
+import { manifestDirectory } from '../graph/workspace.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Policy } from '../policy/types.js';
-import { parseWorkflow } from '../workflow/parse.js';
-import type { CallerImpactFacts, Finding } from './types.js';
+import { parseActionManifest, parseWorkflow } from '../workflow/parse.js';
+import type { BaseVersion, CallerImpactFacts, Finding } from './types.js';
 
 /** Caller repositories whose own policy is read per change: each costs a request. Past it, their policy is not checked. */
 export const MAX_CALLER_POLICIES = 20;
@@ -19,7 +20,7 @@ export interface CallersPort {
   scope: string;
   /** The branch the change merges into; absent: no caller is reached by a merge. */
   branch?: string;
-  /** The text of workflow files before the change, by path; only asked for files that have callers. */
+  /** The text of top-level files (workflows, action metadata files) before the change, by path; only asked for files that have callers. */
   readBase(paths: string[]): Promise<Map<string, string>>;
   /** The policy in force for a caller's repository (read from its default branch), when it can be read. */
   policyOf(caller: CallerRecord): Promise<Policy | undefined>;
@@ -39,9 +40,9 @@ export async function gatherCallerImpact(graph: CallGraph, port: CallersPort, lo
   for (const key of graph.roots) {
     const root = graph.nodes.get(key);
     // A file that was never callable has no callers to lose; one that stopped being callable does.
-    if (!root?.workflow || !root.text) continue;
+    if (!root?.text || !(root.workflow || root.action)) continue;
     try {
-      const found = await port.index.callersOf(port.scope, { kind: 'workflow', repo: root.address.repo, path: root.address.path });
+      const found = await port.index.callersOf(port.scope, calleeOf(root));
       const others = found.filter((record) => repoKey(record.caller.repo) !== repoKey(root.address.repo));
       if (others.length > 0) callers.set(key, others);
     } catch (error) {
@@ -62,17 +63,24 @@ export async function gatherCallerImpact(graph: CallGraph, port: CallersPort, lo
   return { facts, policies, notes };
 }
 
+/** How the index names a top-level file as a callee: a workflow by its file, an action by its directory. */
+function calleeOf(root: GraphNode): Callee {
+  const { repo, path } = root.address;
+  return root.kind === 'action' ? { kind: 'action', repo, path: manifestDirectory(path) } : { kind: 'workflow', repo, path };
+}
+
 async function readBase(graph: CallGraph, port: CallersPort, keys: NodeKey[], notes: string[]) {
-  const base = new Map<NodeKey, ReturnType<typeof parseWorkflow>>();
-  const paths = keys.map((key) => graph.nodes.get(key)?.address.path ?? '');
+  const base = new Map<NodeKey, BaseVersion>();
+  const nodes = keys.flatMap((key) => graph.nodes.get(key) ?? []);
   try {
-    const texts = await port.readBase(paths);
-    keys.forEach((key, index) => {
-      const text = texts.get(paths[index]!);
-      if (text !== undefined) base.set(key, parseWorkflow(text, paths[index]!));
-    });
+    const texts = await port.readBase(nodes.map((node) => node.address.path));
+    for (const node of nodes) {
+      const { path } = node.address;
+      const text = texts.get(path);
+      if (text !== undefined) base.set(node.key, node.kind === 'action' ? { action: parseActionManifest(text, path) } : { workflow: parseWorkflow(text, path) });
+    }
   } catch {
-    notes.push('The workflows before this change could not be read, so every call they make counts as new for their callers.');
+    notes.push('The files before this change could not be read, so every call they make counts as new for their callers.');
   }
   return base;
 }

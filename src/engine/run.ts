@@ -3,7 +3,7 @@
 // also uses the two halves on their own, to evaluate one graph under two policies.
 import type { CacheStore } from '../cache/port.js';
 import { platformLimitsForHost } from '../graph/limits.js';
-import { resolveCallGraph, type RootWorkflow } from '../graph/resolve.js';
+import { resolveCallGraph, type RootFile } from '../graph/resolve.js';
 import type { CallGraph, PlatformLimits, RepoMetadata } from '../graph/types.js';
 import type { Logger } from '../log.js';
 import type { Policy } from '../policy/types.js';
@@ -19,7 +19,7 @@ import type { CallerImpactFacts, Evaluation, Finding } from './types.js';
 export interface RunEvaluationInput {
   /** The callee side: who calls the top-level files from other repositories. Absent: not looked at. */
   callers?: CallersPort;
-  roots: RootWorkflow[];
+  roots: RootFile[];
   repository: RepoMetadata;
   policy: Policy;
   source: WorkflowSource;

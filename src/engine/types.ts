@@ -4,7 +4,7 @@ import type { ActionUse, CallGraph, GraphEdge, GraphNode, NodeKey, RepoId, RepoM
 import type { Policy, PolicyLocation, RuleId, RuleSettings } from '../policy/types.js';
 import type { RefFacts } from '../source/port.js';
 import type { CallerRecord } from '../callers/port.js';
-import type { Job, PermissionLevel, SourceRange, Workflow } from '../workflow/model.js';
+import type { Job, PermissionLevel, SourceRange } from '../workflow/model.js';
 
 /** What a finding points at, symbolically. `locateFinding` turns it into a file and a range. */
 export interface FindingLocation {
@@ -73,17 +73,20 @@ export interface Finding {
 /** Online facts (tags, commit reachability): defined by the source port that produces them, gathered by `gatherRefFacts`. */
 export type { RefFacts };
 
+/** A top-level file as it was before the change: a workflow, or an action's metadata file. */
+export type BaseVersion = Pick<GraphNode, 'workflow' | 'action'>;
+
 /**
  * What the callee side needs (gathered before the rules run, like ref facts): per top-level file that is a reusable
- * workflow, who calls it from other repositories and the version of it the change replaces; each caller's own
- * policy and what that policy finds in the changed workflow's graph.
+ * workflow or an action's metadata file, who calls it from other repositories and the version of it the change
+ * replaces; each caller's own policy and what that policy finds in the changed file's graph.
  */
 export interface CallerImpactFacts {
   /** The branch the change merges into: callers naming it are reached by the merge. */
   branch?: string;
   callers: Map<NodeKey, CallerRecord[]>;
   /** The top-level file before the change, when it existed. */
-  base: Map<NodeKey, Workflow>;
+  base: Map<NodeKey, BaseVersion>;
   /** By caller `repoKey`: the findings of `allowed-sources` and `pinning` over this graph under that caller's policy. */
   callerFindings: Map<string, Finding[]>;
   /** By caller `repoKey`: the `max-depth` levels of that caller's policy, when it sets one. */

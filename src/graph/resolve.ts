@@ -30,10 +30,15 @@ import type {
   RootStats,
 } from './types.js';
 import { nodeKey, repoFullName, repoKey } from './types.js';
-import { actionDirectory, workspacePath } from './workspace.js';
+import { actionDirectory, joinPath, manifestDirectory, workspacePath } from './workspace.js';
 
-/** A top-level workflow file. `text` is given when the caller already has it (a local checkout). */
-export interface RootWorkflow {
+/**
+ * A top-level file: a workflow, or (`kind: 'action'`) an action's metadata file, evaluated for what it runs and for
+ * its callers. `text` is given when the caller already has it (a local checkout); an action is otherwise read from
+ * its directory as the runner reads it (`action.yml`, else `action.yaml`).
+ */
+export interface RootFile {
+  kind?: NodeKind;
   repo: RepoId;
   path: string;
   commit: string;
@@ -89,10 +94,6 @@ function targetIdentity(target: Target): string {
 
 function atCommit(kind: NodeKind, repo: RepoId, path: string, sha: string): Target {
   return { kind, repo, path, ref: { kind: 'commit', sha: sha.toLowerCase() } };
-}
-
-function joinPath(dir: string, file: string): string {
-  return dir === '' ? file : `${dir}/${file}`;
 }
 
 /** The files one target is read from: a workflow file, or each file that can define an action. */
@@ -221,6 +222,10 @@ class GraphBuilder {
 
   addWorkflow(repo: RepoId, path: string, commit: string, file: CachedWorkflowFile): NodeKey {
     return this.addNode({ repo, path, commit }, { kind: 'workflow', file });
+  }
+
+  addAction(repo: RepoId, commit: string, manifest: CachedActionManifest): NodeKey {
+    return this.addNode({ repo, path: manifest.path, commit }, { kind: 'action', manifest });
   }
 
   /** A node at `address`; an action's address is the file that defines it (`action.yml`, `action.yaml`, `Dockerfile`). */
@@ -448,33 +453,42 @@ interface Planned {
  * as cuts), so hostile graphs cost at most `maxLevels` round trips plus the composite depth, and `maxUnique + 1`
  * workflows per root. Never throws for a missing, broken or inaccessible workflow or action.
  */
-export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOptions): Promise<CallGraph> {
+export async function resolveCallGraph(roots: RootFile[], options: ResolveOptions): Promise<CallGraph> {
   const { source, limits } = options;
   const logger = options.logger ?? silentLogger;
   const builder = new GraphBuilder(source, options.cache ?? new MemoryCacheStore(), options.cacheScope ?? source.host, sharedWorkspace(roots));
   for (const metadata of options.knownRepos ?? []) builder.repos.set(repoKey(metadata.repo), metadata);
 
-  const rootTargets = roots.map((root) => atCommit('workflow', root.repo, root.path, root.commit));
+  const rootTargets = roots.map((root) =>
+    root.kind === 'action' ? atCommit('action', root.repo, manifestDirectory(root.path), root.commit) : atCommit('workflow', root.repo, root.path, root.commit),
+  );
   await builder.load(
     rootTargets.filter((_, index) => roots[index]!.text === undefined),
     roots.map((root) => root.repo),
   );
   const rootKeys = roots.map((root, index) => {
     const commit = root.commit.toLowerCase();
-    if (root.text !== undefined) return builder.addWorkflow(root.repo, root.path, commit, { text: root.text });
+    const add = (content: { text: string } | { error: ResolutionError }) =>
+      root.kind === 'action' ? builder.addAction(root.repo, commit, { path: root.path, ...content }) : builder.addWorkflow(root.repo, root.path, commit, content);
+    if (root.text !== undefined) return add({ text: root.text });
     const outcome = builder.outcome(rootTargets[index]!);
-    return outcome?.key ?? builder.addWorkflow(root.repo, root.path, commit, { error: outcome?.error ?? { kind: 'network', message: 'The workflow could not be read.' } });
+    return outcome?.key ?? add({ error: outcome?.error ?? { kind: 'network', message: `The ${root.kind === 'action' ? 'action' : 'workflow'} could not be read.` } });
   });
 
-  const walks: RootWalk[] = uniqueBy(rootKeys, (key) => key).map((root) => ({
-    root,
-    visited: new Set([root]),
-    workflows: 1,
-    actionDepth: new Map(),
-    frontier: builder.nodes.get(root)?.workflow ? [root] : [],
-    cuts: [],
-    overflow: new Set(),
-  }));
+  const walks: RootWalk[] = uniqueBy(rootKeys, (key) => key).map((root) => {
+    const node = builder.nodes.get(root);
+    const composite = node?.action?.runs?.using === 'composite';
+    return {
+      root,
+      visited: new Set([root]),
+      workflows: 1,
+      // An action at the top is run by a step of its caller, as an action a workflow's step runs.
+      actionDepth: new Map(node?.kind === 'action' ? [[root, 1]] : []),
+      frontier: node?.workflow || composite ? [root] : [],
+      cuts: [],
+      overflow: new Set(),
+    };
+  });
 
   for (let level = 1; walks.some((walk) => walk.frontier.length > 0); level++) {
     const wanted = walks.map((walk) => planNextLevel(walk, level, builder, limits));
@@ -512,7 +526,7 @@ export async function resolveCallGraph(roots: RootWorkflow[], options: ResolveOp
 }
 
 /** The one repository and commit every root is at, where `./` actions are read: undefined when they differ. */
-function sharedWorkspace(roots: RootWorkflow[]): Workspace | undefined {
+function sharedWorkspace(roots: RootFile[]): Workspace | undefined {
   const [first] = roots;
   if (!first) return undefined;
   const same = roots.every((root) => repoKey(root.repo) === repoKey(first.repo) && root.commit.toLowerCase() === first.commit.toLowerCase());

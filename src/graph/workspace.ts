@@ -18,6 +18,16 @@ export function actionDirectory(path: string): string {
     .join('/');
 }
 
+/** A file of an action's directory (`` for the root): `setup` and `action.yml` → `setup/action.yml`. */
+export function joinPath(dir: string, file: string): string {
+  return dir === '' ? file : `${dir}/${file}`;
+}
+
+/** The action an action's metadata file defines, as its directory: `setup/action.yml` → `setup`; `action.yml` → ``. */
+export function manifestDirectory(path: string): string {
+  return actionDirectory(path.slice(0, Math.max(0, path.lastIndexOf('/'))));
+}
+
 /** Expressions that name the run's own repository or commit: the default a checkout uses anyway. */
 const OWN_REPOSITORY = /^\$\{\{\s*github\.repository\s*\}\}$/;
 const OWN_COMMIT = /^\$\{\{\s*github\.(sha|ref)\s*\}\}$/;

@@ -117,7 +117,7 @@ const RULE_TITLES: Record<RuleId, string> = {
   'secrets-inherit': 'secrets: inherit to a workflow not allowed to receive them',
   permissions: 'called workflow needs more permissions than granted',
   contract: "call does not match the called workflow's contract",
-  'caller-impact': 'change breaks or weakens callers of this workflow',
+  'caller-impact': 'change breaks or weakens callers of this workflow or action',
   'platform-limits': "beyond GitHub's limits for reusable workflows",
   resolution: 'called workflow could not be read',
   policy: 'invalid policy file',
@@ -203,7 +203,7 @@ export function renderNoWorkflowChanges(): CheckRunReport {
   return {
     conclusion: 'success',
     title: 'No workflow changes',
-    summary: `### ${MARK.pass} No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.`,
+    summary: `### ${MARK.pass} No workflow changes\n\nThis pull request adds or changes no workflow file and no action's \`action.yml\`, so there is nothing to check.`,
     annotations: [],
   };
 }
@@ -568,8 +568,8 @@ function movedRefBlocks(redactor: Redactor, moved: readonly MovedRef[]): Block[]
 }
 
 /**
- * How many callers in other repositories each changed reusable workflow has, by how the change reaches them. Counts
- * only: which of them break is in the findings, which name them only where the reader may see them.
+ * How many callers in other repositories each changed reusable workflow or action has, by how the change reaches
+ * them. Counts only: which of them break is in the findings, which name them only where the reader may see them.
  */
 function callerBlocks(graph: CallGraph, impact: CallerImpactFacts | undefined): Block[] {
   if (!impact) return [];
@@ -582,9 +582,10 @@ function callerBlocks(graph: CallGraph, impact: CallerImpactFacts | undefined): 
       ...(moves > 0 ? [`${formatNumber(moves)} reached when the tag or branch they name moves to it`] : []),
       ...(pinned > 0 ? [`${formatNumber(pinned)} pinned to a commit SHA (not reached)`] : []),
     ];
-    return `${code(nodePath(graph, key))}: ${plural(callers.length, 'call')} from other repositories — ${parts.join(', ')}.`;
+    const uses = graph.nodes.get(key)?.kind === 'action' ? 'step' : 'call';
+    return `${code(nodePath(graph, key))}: ${plural(callers.length, uses)} from other repositories — ${parts.join(', ')}.`;
   });
-  return listBlock('Callers of the changed workflows', items, 'From the index of the default branches of the repositories this app is installed on, and of their open pull requests.');
+  return listBlock('Callers of the changed workflows and actions', items, 'From the index of the default branches of the repositories this app is installed on, and of their open pull requests.');
 }
 
 function short(sha: string): string {

@@ -47,9 +47,9 @@ export const ContractRule: Rule<'contract'> = {
   },
   checkRoot(context, root) {
     // A top-level file GitHub cannot read as written fails before any call: every problem, at its place.
-    for (const diagnostic of root.workflow?.diagnostics.slice(0, MAX_ROOT_DIAGNOSTICS) ?? []) {
+    for (const diagnostic of (root.workflow ?? root.action)?.diagnostics.slice(0, MAX_ROOT_DIAGNOSTICS) ?? []) {
       context.report({
-        message: `GitHub cannot run this workflow as written: ${diagnostic.message}`,
+        message: `GitHub cannot run this ${root.kind} as written: ${diagnostic.message}`,
         location: { node: root.key, range: diagnostic.range },
         chain: [],
         mentions: [root.address.repo],

@@ -158,7 +158,7 @@ export const ResolutionRule: Rule<'resolution'> = {
     if (!root.error) return;
     context.report({
       severity: 'error',
-      message: `The workflow ${workflowLabel(root)} could not be read: ${rootReason(root.error)}. It was not checked, so the check fails closed.`,
+      message: `The ${root.kind} ${workflowLabel(root)} could not be read: ${rootReason(root.error)}. It was not checked, so the check fails closed.`,
       location: { node: root.key },
       chain: [],
       mentions: [root.address.repo],

@@ -150,11 +150,26 @@ export type ActionRuns =
   /** `node20`, `node24`, …: as written. */
   | { using: 'node'; range: SourceRange; runtime: Located<string> };
 
+/**
+ * An input an action declares. The runner enforces neither `required` nor a default's absence (a step that does not
+ * pass a required input still runs; the action's own code may then fail), and warns on a step passing an input the
+ * action does not declare ("Unexpected input(s)").
+ */
+export interface ActionInput {
+  name: string;
+  /** Range of the input's key. */
+  range: SourceRange;
+  required: boolean;
+  default?: Located<unknown>;
+}
+
 /** An action's metadata file (`action.yml` or `action.yaml`), or a directory with only a Dockerfile. */
 export interface ActionManifest {
   /** Repository-relative path of the file, e.g. `.github/actions/setup/action.yml`. */
   path: string;
   name?: Located<string>;
+  /** The inputs it declares, when the file has an `inputs` mapping. */
+  inputs?: ActionInput[];
   runs?: ActionRuns;
   diagnostics: Diagnostic[];
 }

@@ -10,6 +10,7 @@
 import { Composer, Lexer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Alias, CST, Document, Pair, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type {
+  ActionInput,
   ActionManifest,
   ActionRuns,
   Concurrency,
@@ -75,8 +76,8 @@ export function parseWorkflow(content: string | Uint8Array, path: string): Workf
 
 /**
  * Reads an action's metadata file (`action.yml`), with the same limits and positions as a workflow. Only what
- * the graph follows is modelled: `name`, and `runs` (a composite action's steps, a container's image, a
- * JavaScript runtime). Never throws.
+ * the graph and its callers need is modelled: `name`, `inputs` (what a step may pass), and `runs` (a composite
+ * action's steps, a container's image, a JavaScript runtime). Never throws.
  */
 export function parseActionManifest(content: string | Uint8Array, path: string): ActionManifest {
   const action: ActionManifest = { path, diagnostics: [] };
@@ -818,11 +819,31 @@ class WorkflowReader {
         setDefined(action, 'name', this.text(value, '`name`'));
       } else if (key === 'runs') {
         setDefined(action, 'runs', this.runs(keyNode, value));
+      } else if (key === 'inputs') {
+        setDefined(action, 'inputs', this.actionInputs(value));
       }
     }
     if (!entries.some((entry) => entry.key === 'runs')) {
       this.report('not-a-mapping', 'An action file must say how the action runs: `runs` is missing.', FILE_START);
     }
+  }
+
+  /**
+   * `inputs`: read for what callers pass, never reported — how strictly the runner reads the fields is not the
+   * graph's concern. `required` counts only when it is `true`.
+   */
+  private actionInputs(value: Value): ActionInput[] | undefined {
+    const map = this.deref(value);
+    if (!isMap(map)) return undefined;
+    return this.entries(map).map(({ key, keyNode, value: fields }) => {
+      const input: ActionInput = { name: key, range: this.range(keyNode), required: false };
+      const node = this.deref(fields);
+      for (const field of isMap(node) ? this.entries(node) : []) {
+        if (field.key === 'required') input.required = this.plain(field.value) === true;
+        else if (field.key === 'default') setDefined(input, 'default', this.located(field.value));
+      }
+      return input;
+    });
   }
 
   /** `runs.using`: `composite` with `steps`, `docker` with `image`, or a JavaScript runtime (`node20`, `node24`). */

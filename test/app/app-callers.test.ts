@@ -241,6 +241,7 @@ describe('an evaluation writes the index', () => {
         ref: 'main',
         refKind: 'named',
         resolved: main,
+        inputs: {},
       },
       {
         callee: { kind: 'workflow', repo: { owner: 'octo-org', name: 'shared' }, path: DEPLOY },
@@ -294,11 +295,109 @@ describe('a caller’s own policy, loaded as the app loads it', () => {
     const run = h.gh.checkRuns.find((entry) => entry.head_sha === pull.headSha)!;
     const annotations = run.annotations.map((annotation) => [annotation.title, annotation.path, annotation.start_line, annotation.annotation_level]);
     // Nothing but the impact: the change passes the organization's policy.
-    expect(annotations).toEqual([['caller-impact: change breaks or weakens callers of this workflow', DEPLOY, 6, 'warning']]);
+    expect(annotations).toEqual([['caller-impact: change breaks or weakens callers of this workflow or action', DEPLOY, 6, 'warning']]);
     const [impact] = run.annotations;
     expect(impact!.message).toContain(`stranger/tool@${tool} matches no pattern in rules.allowed-sources.allow`);
     expect(impact!.message).toContain(`which hurts 1 caller: ${WEB} ${CI}:4 (job deploy, @main)`);
     expect(JSON.stringify(run.annotations)).not.toContain('octo-org/lax');
     expect(run.conclusion).not.toBe('failure');
+  });
+});
+
+describe('a pull request to an action (its action.yml)', () => {
+  const SETUP = 'setup/action.yml';
+  const BASE_SETUP = "name: setup\ninputs:\n  verbose:\n    default: 'false'\nruns:\n  using: composite\n  steps:\n    - run: make\n      shell: bash\n";
+  /** The check-run routes of GitHub's REST API the app completes a run with. */
+  const CHECK_RUN_WRITES = ['POST /repos/{owner}/{repo}/check-runs', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}'];
+
+  /**
+   * octo-org/shared with setup/action.yml on main; octo-org/web running it `@main` passing verbose (with its own
+   * `webPolicy`, if given), octo-org/pinned by its SHA; both indexed by a push.
+   */
+  async function indexedSteps(webPolicy?: string): Promise<string> {
+    h.gh.addRepo(SHARED);
+    const shared = h.gh.commit(SHARED, { [SETUP]: BASE_SETUP }, { branch: 'main' });
+    const step = (ref: string, inputs: string) => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ${SHARED}/setup@${ref}\n${inputs}`;
+    for (const [name, text] of [
+      [WEB, step('main', '        with:\n          verbose: true\n')],
+      ['octo-org/pinned', step(shared, '')],
+    ] as const) {
+      h.gh.addRepo(name);
+      const head = h.gh.commit(name, { [CI]: text, ...(name === WEB && webPolicy !== undefined && { [POLICY_PATH]: webPolicy }) }, { branch: 'main' });
+      await h.receive('push', pushPayload(h.gh, name, { ref: 'refs/heads/main', before: ZERO, after: head }));
+    }
+    return shared;
+  }
+
+  it('an input made required and one removed: warnings at the action’s lines naming the step that breaks; the SHA-pinned step counted', async () => {
+    await indexedSteps();
+    const head = BASE_SETUP.replace("  verbose:\n    default: 'false'\n", '  token:\n    required: true\n');
+    const pull = createPull(h.gh, { repo: SHARED, base: { [SETUP]: BASE_SETUP }, head: { [SETUP]: head }, number: 21 });
+    const before = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const writes = h.gh.requests.slice(before).filter((entry) => CHECK_RUN_WRITES.includes(entry.route ?? ''));
+    const completed = writes.at(-1)!.body as { head_sha?: string; status: string; conclusion: string; output: { title: string; summary: string; annotations: Record<string, unknown>[] } };
+    // Warnings only: the runner enforces no action input, so nothing here fails a caller's run.
+    expect([completed.status, completed.conclusion]).toEqual(['completed', 'neutral']);
+    const title = 'caller-impact: change breaks or weakens callers of this workflow or action';
+    expect(completed.output.annotations).toEqual([
+      {
+        path: SETUP,
+        start_line: 1,
+        end_line: 1,
+        start_column: 1,
+        end_column: 1,
+        annotation_level: 'warning',
+        title,
+        message:
+          `Input verbose is no longer declared, but is passed, which hurts 1 caller: ${WEB} ${CI}:6 (job build, @main). ` +
+          'The runner warns of an unexpected input and the action ignores it, once this merges into main.',
+      },
+      {
+        path: SETUP,
+        start_line: 3,
+        end_line: 3,
+        start_column: 3,
+        end_column: 7,
+        annotation_level: 'warning',
+        title,
+        message:
+          `Input token is now required and has no default, but is not passed, which hurts 1 caller: ${WEB} ${CI}:6 (job build, @main). ` +
+          "GitHub's runner does not fail a step for a missing action input: it is the action's own code that fails without it, once this merges into main.",
+      },
+    ]);
+    expect(completed.output.summary).toContain('- `setup/action.yml`: 2 steps from other repositories — 1 reached when this merges into `main`, 1 pinned to a commit SHA (not reached).');
+    expect(JSON.stringify(completed.output)).not.toContain('octo-org/pinned');
+  });
+
+  it('a composite action’s new third-party step that one caller’s own policy forbids is a caller-impact warning naming that caller', async () => {
+    h.gh.addRepo(POLICY_REPO);
+    h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrepo-policy: tighten-only\nrules:\n  allowed-sources:\n    allow: ["octo-org/*", "stranger/*"]\n' }, { branch: 'main' });
+    h.gh.addRepo('stranger/tool');
+    const tool = h.gh.commit('stranger/tool', { 'action.yml': 'name: tool\nruns:\n  using: node24\n  main: index.js\n' }, { branch: 'main' });
+    // octo-org/web allows only the organization's own sources; octo-org/pinned is not reached at all.
+    await indexedSteps('version: 1\nrules:\n  allowed-sources:\n    allow: ["octo-org/*"]\n');
+
+    const head = BASE_SETUP.replace('      shell: bash\n', `      shell: bash\n    - uses: stranger/tool@${tool}\n`);
+    const pull = createPull(h.gh, { repo: SHARED, base: { [SETUP]: BASE_SETUP }, head: { [SETUP]: head }, number: 22 });
+    const before = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const writes = h.gh.requests.slice(before).filter((entry) => CHECK_RUN_WRITES.includes(entry.route ?? ''));
+    const completed = writes.at(-1)!.body as { conclusion: string; output: { annotations: Record<string, unknown>[] } };
+    expect(completed.conclusion).toBe('neutral');
+    expect(completed.output.annotations).toEqual([
+      {
+        path: SETUP,
+        start_line: 10,
+        end_line: 10,
+        start_column: 13,
+        end_column: 12 + `stranger/tool@${tool}`.length,
+        annotation_level: 'warning',
+        title: 'caller-impact: change breaks or weakens callers of this workflow or action',
+        message:
+          `A call this change adds breaks the callers' own allowed-sources rule (stranger/tool@${tool} matches no pattern in rules.allowed-sources.allow: only actions the organization allows may run, transitive uses included), ` +
+          `which hurts 1 caller: ${WEB} ${CI}:6 (job build, @main). Their own policy reports it once this merges into main.`,
+      },
+    ]);
   });
 });

@@ -111,7 +111,7 @@ describe('what the check says', () => {
     await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
     const run = onlyRun();
     expect(run).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: 'No workflow changes', text: null }, annotations: [] });
-    expect(run.output.summary).toBe('### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.');
+    expect(run.output.summary).toBe("### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file and no action's `action.yml`, so there is nothing to check.");
     // Nothing read beyond the PR's files: no GraphQL, no review.
     expect(h.gh.requests.map((entry) => entry.route).sort()).toEqual([
       'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls',

@@ -29,7 +29,7 @@ function index(): DynamoCallerIndex {
   return new DynamoCallerIndex({ client: db.doc, tableName: db.tableName, now: () => now });
 }
 
-const CALLING = `on: push\npermissions: { contents: read }\njobs:\n  release:\n    uses: octo-org/shared/${DEPLOY}@main\n    with:\n      environment: production\n      replicas: 3\n      debug: \${{ inputs.debug }}\n    secrets:\n      token: \${{ secrets.TOKEN }}\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/local\n      - uses: octo-org/shared/setup@${'a'.repeat(40)}\n`;
+const CALLING = `on: push\npermissions: { contents: read }\njobs:\n  release:\n    uses: octo-org/shared/${DEPLOY}@main\n    with:\n      environment: production\n      replicas: 3\n      debug: \${{ inputs.debug }}\n    secrets:\n      token: \${{ secrets.TOKEN }}\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/local\n      - uses: octo-org/shared/setup@${'a'.repeat(40)}\n        with:\n          node: 20\n          cache: \${{ inputs.cache }}\n          registry: npm\n`;
 
 /** A default branch holding `files` (workflow path → text) at `commit`. */
 function snapshot(commit: string, files: Record<string, string>): DefaultBranchSnapshot {
@@ -37,7 +37,7 @@ function snapshot(commit: string, files: Record<string, string>): DefaultBranchS
 }
 
 describe('callerRecords', () => {
-  it('records every call and action of another repository with what the job passes; calls within the repository are left out', () => {
+  it('records every call and action of another repository with what the job or the step passes; calls within the repository are left out', () => {
     const records = callerRecords({ repo: WEB.repo, visibility: 'private', commit: 'C'.repeat(40), branch: 'main', source: 'default-branch', workflows: [parseWorkflow(CALLING, '.github/workflows/ci.yml')] });
     const caller = { repo: WEB.repo, visibility: 'private', path: '.github/workflows/ci.yml', commit: 'c'.repeat(40), branch: 'main', source: 'default-branch' };
     expect(records).toEqual<CallerRecord[]>([
@@ -50,8 +50,14 @@ describe('callerRecords', () => {
         secrets: ['token'],
         grant: { contents: 'read' },
       },
-      { callee: { kind: 'action', repo: { owner: 'actions', name: 'checkout' }, path: '' }, caller: { ...caller, jobId: 'build', step: 0, line: 15 } as CallerRecord['caller'], ref: 'v4', refKind: 'named' },
-      { callee: { kind: 'action', repo: SHARED, path: 'setup' }, caller: { ...caller, jobId: 'build', step: 2, line: 17 } as CallerRecord['caller'], ref: 'a'.repeat(40), refKind: 'sha' },
+      { callee: { kind: 'action', repo: { owner: 'actions', name: 'checkout' }, path: '' }, caller: { ...caller, jobId: 'build', step: 0, line: 15 } as CallerRecord['caller'], ref: 'v4', refKind: 'named', inputs: {} },
+      {
+        callee: { kind: 'action', repo: SHARED, path: 'setup' },
+        caller: { ...caller, jobId: 'build', step: 2, line: 17 } as CallerRecord['caller'],
+        ref: 'a'.repeat(40),
+        refKind: 'sha',
+        inputs: { node: 'number', cache: 'expression', registry: 'string' },
+      },
     ]);
   });
 });

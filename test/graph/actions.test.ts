@@ -4,7 +4,9 @@ import nock from 'nock';
 import type { CallGraph } from '../../src/graph/types.js';
 import { MemoryCacheStore } from '../../src/cache/memory.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { buildWorld, resolveWorld } from '../support/graph.js';
+import { resolveCallGraph } from '../../src/graph/resolve.js';
+import { GITHUB_COM_LIMITS } from '../../src/graph/limits.js';
+import { buildWorld, githubSource, repoId, resolveWorld } from '../support/graph.js';
 import { action, callable, steps, wf, workflow } from '../support/workflows.js';
 
 const APP = 'octo-org/app';
@@ -179,6 +181,25 @@ describe('actions in the call graph', () => {
       ['nested', 'setup/action.yml'],
       ['own', 'setup/action.yml'],
     ]);
+  });
+});
+
+describe('an action at the top (a pull request changing its action.yml)', () => {
+  it('is read from its directory as the runner reads it, and its composite steps are followed one level below a step', async () => {
+    const gh = new FakeGitHub();
+    const { commits } = buildWorld(
+      {
+        'other/tool': { files: { 'action.yml': action() }, tags: { v1: {} } },
+        [SHARED]: { files: { 'setup/action.yaml': action('other/tool@v1', '$/inner'), 'inner/action.yml': action() } },
+      },
+      gh,
+    );
+    gh.intercept();
+    const graph = await resolveCallGraph([{ kind: 'action', repo: repoId(SHARED), path: 'setup/action.yaml', commit: commits[SHARED]! }], { source: githubSource(), limits: GITHUB_COM_LIMITS });
+    const root = graph.nodes.get(graph.roots[0]!)!;
+    expect([root.kind, root.address.path, root.action?.runs?.using]).toEqual(['action', 'setup/action.yaml', 'composite']);
+    expect(edges(graph)).toEqual(['setup/action.yaml -#0 action other/tool@v1 → other/tool:action.yml', 'setup/action.yaml -#1 action $/inner → octo-org/shared:inner/action.yml']);
+    expect(graph.stats.get(root.key)).toEqual(expect.objectContaining({ levels: 1, unique: 0, compositeDepth: 1, loops: [], cuts: [] }));
   });
 });
 

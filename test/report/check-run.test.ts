@@ -701,7 +701,7 @@ describe('renderNoWorkflowChanges', () => {
     expect(report).toEqual({
       conclusion: 'success',
       title: 'No workflow changes',
-      summary: '### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file, so there is nothing to check.',
+      summary: "### ✅ No workflow changes\n\nThis pull request adds or changes no workflow file and no action's `action.yml`, so there is nothing to check.",
       annotations: [],
     });
     expectSendable(report);

@@ -164,3 +164,125 @@ it('SHA-pinned callers are never reached: nothing to report', async () => {
   const head = 'on:\n  workflow_call:\n    inputs:\n      environment: { type: string, required: true }\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n';
   expect(await evaluate(head, [{ repo: 'octo-org/pinned', text: callerFile('0123456789abcdef0123456789abcdef01234567') }])).toEqual([]);
 });
+
+describe('caller-impact of a change to an action (its action.yml)', () => {
+  const SETUP = 'setup/action.yml';
+  const PINNED = '0123456789abcdef0123456789abcdef01234567';
+  const BASE_ACTION = "name: setup\ninputs:\n  node:\n    required: true\n  verbose:\n    default: 'false'\nruns:\n  using: composite\n  steps:\n    - run: make\n      shell: bash\n";
+
+  /** A caller's workflow running octo-org/shared/setup at `ref` in step 0 of job build (line 6), passing `inputs` (YAML text after `with:`). */
+  function stepCaller(ref: string, inputs = ''): string {
+    return `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ${SHARED}/setup@${ref}\n${inputs === '' ? '' : `        with:\n${inputs}`}`;
+  }
+
+  /** `unindexedInputs`: callers whose records are as written before steps' inputs were indexed (no `inputs`). */
+  async function evaluateAction(head: string, callers: CallerSpec[], options: { extra?: (gh: FakeGitHub) => void; unindexedInputs?: string[] } = {}): Promise<{ findings: FindingView[]; callers: number }> {
+    nock.cleanAll();
+    const gh = new FakeGitHub();
+    options.extra?.(gh);
+    const { commits } = buildWorld({ [SHARED]: { visibility: 'private', files: { [SETUP]: head } } }, gh);
+    gh.intercept();
+    const index = new MemoryCallerIndex();
+    for (const caller of callers) {
+      const records = callerRecords({ repo: repoId(caller.repo), visibility: caller.visibility ?? 'private', commit: 'c'.repeat(40), branch: 'main', source: 'default-branch', workflows: [parseWorkflow(caller.text, wf('ci'))] });
+      const written = options.unindexedInputs?.includes(caller.repo) ? records.map(({ inputs: _inputs, ...record }) => record) : records;
+      await index.replace(SCOPE, repoId(caller.repo), 'default-branch', written);
+    }
+    const policies = new Map(callers.map((caller) => [caller.repo, policyFrom(caller.policy ?? 'version: 1\n')]));
+    const run = await runEvaluation({
+      roots: [{ kind: 'action', repo: repoId(SHARED), path: SETUP, commit: commits[SHARED]! }],
+      repository: { repo: repoId(SHARED), visibility: 'private', archived: false, defaultBranch: 'main' },
+      policy: policyFrom('version: 1\n'),
+      source: githubSource(),
+      now: NOW,
+      callers: {
+        index,
+        scope: SCOPE,
+        branch: 'main',
+        readBase: async (paths) => new Map(paths.includes(SETUP) ? [[SETUP, BASE_ACTION]] : []),
+        policyOf: async (record: CallerRecord): Promise<Policy | undefined> => policies.get(`${record.caller.repo.owner}/${record.caller.repo.name}`),
+      },
+    });
+    const counted = [...(run.impact?.callers.values() ?? [])].flat().length;
+    return { findings: run.evaluation.findings.filter((finding) => finding.ruleId === 'caller-impact').map(findingView), callers: counted };
+  }
+
+  it('an input the change makes required is a warning naming the steps that do not pass it; one required before is not reported', async () => {
+    const head = BASE_ACTION.replace('inputs:\n', 'inputs:\n  token:\n    required: true\n');
+    const { findings, callers } = await evaluateAction(head, [
+      { repo: 'octo-org/web', text: stepCaller('main', '          verbose: true\n') },
+      { repo: 'octo-org/api', text: stepCaller('main', '          token: ${{ secrets.TOKEN }}\n') },
+      { repo: 'octo-org/pinned', text: stepCaller(PINNED) },
+    ]);
+    expect(callers).toBe(3);
+    expect(findings).toEqual([
+      {
+        ruleId: 'caller-impact',
+        severity: 'warning',
+        message:
+          'Input token is now required and has no default, but is not passed, which hurts 1 caller: octo-org/web .github/workflows/ci.yml:6 (job build, @main). ' +
+          "GitHub's runner does not fail a step for a missing action input: it is the action's own code that fails without it, once this merges into main.",
+        location: { node: expect.stringMatching(/^octo-org\/shared\/setup\/action\.yml@/) as unknown as string, range: at(3, 3, 3, 8) },
+        chain: [],
+        mentions: ['octo-org/web'],
+      },
+    ]);
+  });
+
+  it('an input the change removes is a warning for each step passing it, by how the change reaches it; one never declared is not reported', async () => {
+    const head = BASE_ACTION.replace("  verbose:\n    default: 'false'\n", '');
+    const { findings } = await evaluateAction(head, [
+      { repo: 'octo-org/web', text: stepCaller('main', '          node: 20\n          verbose: true\n          legacy: x\n') },
+      { repo: 'octo-org/old', text: stepCaller('v1', '          node: 20\n          verbose: true\n') },
+    ]);
+    expect(findings.map((finding) => [finding.severity, finding.message, finding.location.range])).toEqual([
+      [
+        'warning',
+        'Input verbose is no longer declared, but is passed, which hurts 1 caller: octo-org/web .github/workflows/ci.yml:6 (job build, @main). The runner warns of an unexpected input and the action ignores it, once this merges into main.',
+        at(1, 1, 1, 1),
+      ],
+      [
+        'warning',
+        'Input verbose is no longer declared, but is passed, which hurts 1 caller: octo-org/old .github/workflows/ci.yml:6 (job build, @v1). The runner warns of an unexpected input and the action ignores it, once v1 moves to this change.',
+        at(1, 1, 1, 1),
+      ],
+    ]);
+  });
+
+  it('a new third-party step of a composite action is reported for the one caller whose own policy forbids it, as for a workflow', async () => {
+    const head = BASE_ACTION.replace('    - run: make\n      shell: bash\n', '    - run: make\n      shell: bash\n    - uses: stranger/tool@v1\n');
+    const { findings } = await evaluateAction(
+      head,
+      [
+        { repo: 'octo-org/strict', text: stepCaller('main', '          node: 20\n'), policy: 'version: 1\nrules:\n  allowed-sources: { allow: ["octo-org/*"] }\n' },
+        { repo: 'octo-org/lax', text: stepCaller('main', '          node: 20\n') },
+      ],
+      { extra: (gh) => buildWorld({ 'stranger/tool': { files: { 'action.yml': action() }, tags: { v1: {} } } }, gh) },
+    );
+    expect(findings).toEqual([
+      {
+        ruleId: 'caller-impact',
+        severity: 'warning',
+        location: { node: expect.stringMatching(/^octo-org\/shared\/setup\/action\.yml@/) as unknown as string, step: 1, key: 'uses' },
+        mentions: [SHARED, 'stranger/tool', 'octo-org/strict'],
+        message:
+          "A call this change adds breaks the callers' own allowed-sources rule (stranger/tool@v1 matches no pattern in rules.allowed-sources.allow: only actions the organization allows may run, transitive uses included), " +
+          'which hurts 1 caller: octo-org/strict .github/workflows/ci.yml:6 (job build, @main). Their own policy reports it once this merges into main.',
+        chain: ['stranger/tool@v1'],
+      },
+    ]);
+  });
+
+  it('a caller pinned to a commit SHA is counted, never flagged; a record from before steps’ inputs were indexed is not judged on inputs', async () => {
+    const head = BASE_ACTION.replace('inputs:\n', 'inputs:\n  token:\n    required: true\n');
+    const { findings, callers } = await evaluateAction(
+      head,
+      [
+        { repo: 'octo-org/pinned', text: stepCaller(PINNED) },
+        { repo: 'octo-org/unindexed', text: stepCaller('main') },
+      ],
+      { unindexedInputs: ['octo-org/unindexed'] },
+    );
+    expect([findings, callers]).toEqual([[], 2]);
+  });
+});

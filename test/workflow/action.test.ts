@@ -48,6 +48,34 @@ describe('parseActionManifest', () => {
     expect(parseActionManifest(text, 'action.yml').diagnostics).toEqual([]);
   });
 
+  it('reads the inputs a step may pass: required only when `true`, the default where there is one, nothing reported', () => {
+    const text = [
+      'name: Setup',
+      'inputs:',
+      '  token:',
+      '    required: true',
+      '  node:',
+      '    required: true',
+      "    default: '20'",
+      '  cache:',
+      "    required: 'yes'",
+      '  verbose:',
+      'runs:',
+      '  using: node24',
+      '  main: index.js',
+      '',
+    ].join('\n');
+    const action = parseActionManifest(text, 'action.yml');
+    expect(action.inputs).toEqual([
+      { name: 'token', range: r(3, 3, 3, 8), required: true },
+      { name: 'node', range: r(5, 3, 5, 7), required: true, default: { value: '20', range: r(7, 14, 7, 18) } },
+      { name: 'cache', range: r(8, 3, 8, 8), required: false },
+      { name: 'verbose', range: r(10, 3, 10, 10), required: false },
+    ]);
+    expect(action.diagnostics).toEqual([]);
+    expect(parseActionManifest('inputs: [a, b]\nruns:\n  using: node24\n', 'action.yml')).toEqual({ path: 'action.yml', runs: expect.anything() as unknown, diagnostics: [] });
+  });
+
   it.each<[string, string, unknown]>([
     ['a container by image', 'runs:\n  using: docker\n  image: docker://alpine:3.20\n', { using: 'docker', range: r(2, 3, 3, 30), image: { value: 'docker://alpine:3.20', range: r(3, 10, 3, 30) } }],
     ['a container from its Dockerfile', 'runs:\n  using: docker\n  image: Dockerfile\n', { using: 'docker', range: r(2, 3, 3, 20), image: { value: 'Dockerfile', range: r(3, 10, 3, 20) } }],
