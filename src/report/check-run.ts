@@ -12,7 +12,7 @@ import type { RuleId } from '../policy/types.js';
 import type { SourceRange } from '../workflow/model.js';
 import { isFullSha } from '../workflow/uses.js';
 import { calledRepo, REDACTED_CALL, repoOfNodeKey } from './chain.js';
-import { locateFinding, nodePath } from './locate.js';
+import { locateFinding, nodePath, pathOfNodeKey } from './locate.js';
 import { inTopLevelFile, presentFinding, type PresentedFinding } from './present.js';
 import { createRedactor, type Redactor } from './redact.js';
 
@@ -156,7 +156,7 @@ export function renderCheckRun(input: CheckRunInput): CheckRunReport {
   const title = verdictTitle(evaluation);
   const summary = fitBlocks(
     [
-      { items: [verdictLine(evaluation, graph.roots.length)] },
+      { items: [verdictLine(evaluation, graph.roots)] },
       findingsTable(rendered),
       callGraphBlock(graph, redactor, evaluation.findings),
       { items: [`**Policy:** ${md(input.policy.description)}`] },
@@ -305,6 +305,8 @@ interface Counts {
   /** Top-level files with at least one error. */
   errorFiles: number;
   warningFiles: number;
+  /** What those files are called: `workflow`, or `file` once an action's metadata file is among them. */
+  noun: string;
 }
 
 function countFindings(findings: readonly Finding[]): Counts {
@@ -315,7 +317,13 @@ function countFindings(findings: readonly Finding[]): Counts {
     warnings: warnings.length,
     errorFiles: new Set(errors.map((finding) => finding.root)).size,
     warningFiles: new Set(warnings.map((finding) => finding.root)).size,
+    noun: fileNoun(findings.map((finding) => finding.root)),
   };
+}
+
+/** `workflow` when every top-level file is one, else `file` (a pull request changing an `action.yml`). */
+function fileNoun(roots: readonly NodeKey[]): string {
+  return roots.every((root) => pathOfNodeKey(root).startsWith('.github/workflows/')) ? 'workflow' : 'file';
 }
 
 function plural(count: number, word: string): string {
@@ -323,7 +331,7 @@ function plural(count: number, word: string): string {
 }
 
 function violationsText(counts: Counts): string {
-  return `${plural(counts.errors, 'policy violation')} in ${plural(counts.errorFiles, 'workflow')}`;
+  return `${plural(counts.errors, 'policy violation')} in ${plural(counts.errorFiles, counts.noun)}`;
 }
 
 function verdictTitle(evaluation: Evaluation): string {
@@ -336,7 +344,7 @@ function verdictTitle(evaluation: Evaluation): string {
   return `${violationsText(counts)}${warnings}${enforcement}`;
 }
 
-function verdictLine(evaluation: Evaluation, files: number): string {
+function verdictLine(evaluation: Evaluation, roots: readonly NodeKey[]): string {
   const counts = countFindings(evaluation.findings);
   const warnings = counts.warnings === 0 ? '' : ` and ${plural(counts.warnings, 'warning')}`;
   if (counts.errors > 0) {
@@ -350,9 +358,9 @@ function verdictLine(evaluation: Evaluation, files: number): string {
     }
   }
   if (counts.warnings > 0) {
-    return `### ${MARK.warning} Passed with ${plural(counts.warnings, 'warning')} in ${plural(counts.warningFiles, 'workflow')}\n\nNothing blocks the merge; each warning is annotated on its line.`;
+    return `### ${MARK.warning} Passed with ${plural(counts.warnings, 'warning')} in ${plural(counts.warningFiles, counts.noun)}\n\nNothing blocks the merge; each warning is annotated on its line.`;
   }
-  return `### ${MARK.pass} Passed\n\n${plural(files, 'workflow')} checked: every call follows the policy.`;
+  return `### ${MARK.pass} Passed\n\n${plural(roots.length, fileNoun(roots))} checked: every call follows the policy.`;
 }
 
 // ---- Findings table ---------------------------------------------------------------------------------

@@ -339,6 +339,8 @@ describe('a pull request to an action (its action.yml)', () => {
     const completed = writes.at(-1)!.body as { head_sha?: string; status: string; conclusion: string; output: { title: string; summary: string; annotations: Record<string, unknown>[] } };
     // Warnings only: the runner enforces no action input, so nothing here fails a caller's run.
     expect([completed.status, completed.conclusion]).toEqual(['completed', 'neutral']);
+    expect(completed.output.title).toBe('2 warnings');
+    expect(completed.output.summary).toContain('Passed with 2 warnings in 1 file\n');
     const title = 'caller-impact: change breaks or weakens callers of this workflow or action';
     expect(completed.output.annotations).toEqual([
       {
