@@ -25,7 +25,9 @@ export type DiagnosticCode =
   | 'too-large'
   | 'binary'
   | 'not-a-mapping'
-  | 'invalid-value';
+  | 'invalid-value'
+  /** GitHub's own schema and checks (@actions/workflow-parser), on a file this parser found no problem in. */
+  | 'github-schema';
 
 /** A problem with the file itself. Parsing never throws; it reports these instead. */
 export interface Diagnostic {

@@ -32,6 +32,7 @@ import type {
   WorkflowCallSecret,
   WorkflowCallTrigger,
 } from './model.js';
+import { githubSchemaDiagnostics } from './github-schema.js';
 
 /** GitHub does not run workflow files above 1 MiB; they are reported, not parsed. */
 export const MAX_WORKFLOW_BYTES = 1_048_576;
@@ -70,7 +71,11 @@ interface Entry {
 
 export function parseWorkflow(content: string | Uint8Array, path: string): Workflow {
   const workflow: Workflow = { path, jobs: [], diagnostics: [] };
-  readFile(content, workflow.diagnostics, (reader) => reader.readWorkflow(workflow));
+  readFile(content, workflow.diagnostics, (reader, text) => {
+    reader.readWorkflow(workflow);
+    // GitHub's own rules, for what this parser does not model; ./github-schema.ts says why only on a clean file.
+    if (workflow.diagnostics.length === 0) workflow.diagnostics.push(...githubSchemaDiagnostics(text, workflow));
+  });
   return workflow;
 }
 
@@ -85,11 +90,11 @@ export function parseActionManifest(content: string | Uint8Array, path: string):
   return action;
 }
 
-function readFile(content: string | Uint8Array, diagnostics: Diagnostic[], read: (reader: WorkflowReader) => void): void {
+function readFile(content: string | Uint8Array, diagnostics: Diagnostic[], read: (reader: WorkflowReader, text: string) => void): void {
   try {
     const text = decode(content, diagnostics);
     if (text !== undefined) {
-      read(new WorkflowReader(text, diagnostics));
+      read(new WorkflowReader(text, diagnostics), text);
     }
   } catch (error) {
     // The last guard of "never throws": a defect in this module must not fail a whole evaluation.

@@ -18,6 +18,7 @@ describe('action/index.mjs', () => {
 
     // Their digests: a diff of two half-megabyte lines helps nobody.
     expect(sha256(committed)).toBe(sha256(fresh));
-    expect(Buffer.byteLength(fresh)).toBeLessThan(600_000);
+    // GitHub's workflow parser and its schema (@actions/workflow-parser) take about 190 KB of it.
+    expect(Buffer.byteLength(fresh)).toBeLessThan(750_000);
   });
 });

@@ -254,6 +254,15 @@ const invalid: Case[] = [
         'secrets: inherit\n',
     }),
     findings: [
+      // GitHub's schema takes no list in with:, whatever the callee declares: the calling file itself is rejected.
+      {
+        ruleId: 'contract',
+        severity: 'error',
+        message: 'GitHub cannot run this workflow as written: A sequence was not expected',
+        location: { node: placeholderNode('octo-org/app', 'ci'), range: { start: { line: 6, column: 20 }, end: { line: 6, column: 26 } } },
+        chain: [],
+        mentions: ['octo-org/app'],
+      },
       {
         ruleId: 'contract',
         severity: 'error',

@@ -154,7 +154,7 @@ describe('secrets-inherit', () => {
           [wf('bad')]: 'jobs: [\n',
         },
       },
-      'other/lib': { files: { [wf('broken')]: 'on: workflow_call\njobs:\n  a: [unclosed\n', [wf('push-only')]: 'on: push\njobs: {}\n' }, tags: { v1: {} } },
+      'other/lib': { files: { [wf('broken')]: 'on: workflow_call\njobs:\n  a: [unclosed\n', [wf('push-only')]: workflow('on: push\n', { a: RUN }) }, tags: { v1: {} } },
     };
     const { findings, world } = await evaluateRule(SecretsInheritRule, { repos, policy: POLICY, roots: [`${APP}:${CI}`, `${APP}:${wf('bad')}`, `${APP}:${wf('gone')}`] });
     const unknown = (jobId: string, uses: string, why: string) => ({

@@ -11,12 +11,21 @@ function parse(...lines: string[]): Workflow {
   return parseWorkflow(lines.join('\n'), '.github/workflows/ci.yml');
 }
 
+/** GitHub's words for a job or step id it does not take. */
+function invalidId(id: string): string {
+  return `The identifier '${id}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters.`;
+}
+
 const MERGE_KEY = 'YAML merge keys (<<) are not supported by GitHub, which rejects the file: write the keys out (anchors and aliases of whole values work).';
 
 describe('accepted here, rejected by @actions/workflow-parser (GitHub runs them)', () => {
-  it('1. a step whose whole env is one expression', () => {
-    const workflow = parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    steps:', '      - run: make', '        env: ${{ fromJSON(inputs.env) }}');
-    expect(workflow.diagnostics).toEqual([]);
+  it('1. a step or a job whose whole env is one expression; the rest of that step is still checked', () => {
+    const step = parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    steps:', '      - run: make', '        env: ${{ fromJSON(inputs.env) }}');
+    expect(step.diagnostics).toEqual([]);
+    const job = parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    env: ${{ fromJSON(inputs.env) }}', '    steps:', '      - run: make');
+    expect(job.diagnostics).toEqual([]);
+    const after = parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    steps:', '      - run: make', '        env: ${{ fromJSON(inputs.env) }}', '        id: 1st');
+    expect(after.diagnostics).toEqual<Diagnostic[]>([{ code: 'github-schema', message: invalidId('1st'), range: r(8, 13, 8, 16) }]);
   });
 });
 
@@ -87,13 +96,19 @@ describe('the same rule, in other words or at another place', () => {
   });
 });
 
-describe('accepted here, rejected by @actions/workflow-parser (not modelled yet)', () => {
+describe('rejected by both, in GitHub\'s words: the library\'s own check, on a file this parser finds no problem in', () => {
   it('9. keys that differ only in case in one mapping', () => {
-    expect(parse('on: push', 'env:', '  TOKEN: "1"', '  token: "2"', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual([]);
+    expect(parse('on: push', 'env:', '  TOKEN: "1"', '  token: "2"', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: "'token' is already defined", range: r(4, 3, 4, 8) },
+    ]);
   });
 
-  it('10. a job id of 100 characters or more', () => {
-    expect(parse('on: push', 'jobs:', `  ${'j'.repeat(100)}:`, '    runs-on: x').diagnostics).toEqual([]);
+  it('10. a job id of 100 characters or more (99 is accepted)', () => {
+    const id = 'j'.repeat(100);
+    expect(parse('on: push', 'jobs:', `  ${id}:`, '    runs-on: x').diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: invalidId(id), range: r(3, 3, 3, 103) },
+    ]);
+    expect(parse('on: push', 'jobs:', `  ${id.slice(1)}:`, '    runs-on: x').diagnostics).toEqual([]);
   });
 
   it('11. unknown keys and wrong value types inside jobs that run steps, in steps, and under on', () => {
@@ -112,6 +127,22 @@ describe('accepted here, rejected by @actions/workflow-parser (not modelled yet)
       '      - run: make',
       '        bogus: 1',
     );
-    expect(workflow.diagnostics).toEqual([]);
+    expect(workflow.diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: "Unexpected value 'not_an_event'", range: r(2, 3, 2, 15) },
+      { code: 'github-schema', message: "Unexpected value 'brunches'", range: r(4, 5, 4, 13) },
+      { code: 'github-schema', message: 'A sequence was not expected', range: r(5, 11, 5, 14) },
+      { code: 'github-schema', message: "Unexpected value 'soon'", range: r(9, 22, 9, 26) },
+      { code: 'github-schema', message: "Unexpected value 'colour'", range: r(10, 5, 10, 11) },
+      { code: 'github-schema', message: "Unexpected value 'bogus'", range: r(13, 9, 13, 14) },
+    ]);
+  });
+});
+
+describe('accepted here, rejected by @actions/workflow-parser (its reader fails)', () => {
+  it('12. a key YAML reads as a number or a boolean: what the library found before it still counts, nothing after it', () => {
+    expect(parse('on: push', 'env:', '  1: a', '  true: b', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual([]);
+    expect(parse('on: push', 'env:', '  B: [1]', '  1: a', '  C: [1]', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: 'A sequence was not expected', range: r(3, 6, 3, 9) },
+    ]);
   });
 });

@@ -312,7 +312,11 @@ describe('parseWorkflow: the keywords of a calling job', () => {
       '    secrets:',
       'on: push',
     );
-    expect(workflow.diagnostics).toEqual([]);
+    // GitHub's schema rejects an empty `with:` or `secrets:` (a mapping is expected); this parser reads them as empty.
+    expect(workflow.diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: "Unexpected value ''", range: r(5, 10, 5, 10) },
+      { code: 'github-schema', message: "Unexpected value ''", range: r(6, 13, 6, 13) },
+    ]);
     const a = job(workflow, 'a');
     expect(a.concurrency).toEqual({ range: r(4, 5, 4, 42), group: { value: 'deploy-${{ github.ref }}', range: r(4, 18, 4, 42) } });
     expect(a.with).toEqual({ range: r(5, 5, 5, 10), entries: {} });
@@ -582,7 +586,7 @@ describe('parseWorkflow: diagnostics', () => {
   });
 
   it('a quoted "<<" is an ordinary key, not a merge key', () => {
-    expect(codes(parse('on: push', 'jobs:', '  a:', '    "<<": 1', '    runs-on: x'))).toEqual([]);
+    expect(codes(parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    env:', '      "<<": 1'))).toEqual([]);
   });
 
   it('reports YAML syntax errors at their position and keeps the jobs that still parse', () => {
@@ -802,7 +806,8 @@ describe('parseWorkflow: diagnostics', () => {
 
     it('counts bytes, not characters', () => {
       expect(MAX_WORKFLOW_BYTES).toBe(1_048_576);
-      const ascii = `on: push\njobs: {}\n#${'x'.repeat(MAX_WORKFLOW_BYTES - 19)}`;
+      const head = 'on: push\njobs: { a: { runs-on: x, steps: [run: x] } }\n#';
+      const ascii = `${head}${'x'.repeat(MAX_WORKFLOW_BYTES - head.length)}`;
       expect(Buffer.byteLength(ascii)).toBe(MAX_WORKFLOW_BYTES);
       expect(parseWorkflow(ascii, 'x.yml').diagnostics).toEqual([]);
       expect(parseWorkflow(`${ascii}x`, 'x.yml')).toEqual({ path: 'x.yml', jobs: [], diagnostics: tooLarge });
@@ -864,9 +869,9 @@ describe('parseWorkflow: diagnostics', () => {
     });
 
     it('reads nesting as deep as real workflows', () => {
-      const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', `    with: { deep: ${'['.repeat(60)}1${']'.repeat(60)} }`, 'on: push');
+      const workflow = parse('jobs:', '  a:', '    uses: ./.github/workflows/a.yml', `    strategy: { matrix: { deep: ${'['.repeat(60)}1${']'.repeat(60)} } }`, 'on: push');
       expect(workflow.diagnostics).toEqual([]);
-      let value = job(workflow, 'a').with?.entries.deep?.value;
+      let value = (job(workflow, 'a').strategy?.value as { matrix: { deep: unknown } }).matrix.deep;
       for (let level = 0; level < 60; level += 1) {
         expect(Array.isArray(value)).toBe(true);
         value = (value as unknown[])[0];

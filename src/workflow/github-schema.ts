@@ -1,0 +1,140 @@
+// GitHub's own workflow parser and schema, @actions/workflow-parser, as a second pass over what ./parse.ts read:
+// the rules it has that our model does not, in GitHub's words, at their positions.
+//
+// Loading it, in every runtime this project has: the package imports its schema as
+// `import WorkflowSchema from "../workflow-v1.0.min.json"`, without the `with { type: 'json' }` attribute Node
+// requires of a JSON module, so Node's own loader refuses it. Bundlers (esbuild: the Lambda functions and the
+// action) and Jest read the JSON themselves. Where Node loads the package from node_modules (`npm start` and the
+// CLI, run from tsc's output), a load hook adds the attribute to that package's JSON files, and only to them. The
+// hook is registered before the package is imported, and the modules that need the package import this one
+// statically, so ES module evaluation order puts the hook first.
+import { register } from 'node:module';
+import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
+import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
+import type { Diagnostic, SourceRange, Workflow } from './model.js';
+import { parseUses } from './uses.js';
+
+/** Gives the package's own JSON imports the attribute they lack. Source text: a data: URL needs no file beside a bundle. */
+const JSON_ATTRIBUTE_HOOK = `
+export async function load(url, context, nextLoad) {
+  if (url.startsWith('file:') && url.endsWith('.json') && url.includes('/@actions/workflow-parser/') && context.importAttributes?.type === undefined) {
+    return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: 'json' } });
+  }
+  return nextLoad(url, context);
+}`;
+
+/**
+ * Whether Node's loader will read the package from disk. In a bundle the package is inlined and usually absent
+ * from disk (the hook would only cost a loader thread at every cold start); Jest has no `import.meta.resolve`.
+ * Registering it where it is not needed (a bundle run inside this repository) changes nothing.
+ */
+function loadsFromDisk(): boolean {
+  try {
+    return import.meta.resolve('@actions/workflow-parser').startsWith('file:');
+  } catch {
+    return false;
+  }
+}
+
+if (loadsFromDisk()) {
+  register(`data:text/javascript,${encodeURIComponent(JSON_ATTRIBUTE_HOOK)}`);
+}
+
+const { NoOperationTraceWriter, convertWorkflowTemplate, isBasicExpression, isMapping, isSequence, isString, parseWorkflow } = await import('@actions/workflow-parser');
+
+/** Past a few, more diagnostics only repeat the same breakage (parse.ts keeps as many). */
+const MAX_DIAGNOSTICS = 100;
+/** GitHub's messages quote the offending value, which a hostile file can make a megabyte long. */
+const MAX_MESSAGE = 300;
+
+/**
+ * What GitHub's own parser rejects in a workflow that ./parse.ts read without a diagnostic: the schema
+ * (`parseWorkflow`: every key and value type, the contexts each expression may use, keys equal but for case),
+ * then the checks of `convertWorkflowTemplate` (job and step ids, `needs`, cron schedules). Each error becomes a
+ * `github-schema` diagnostic at its position, in GitHub's words. Where the library and GitHub differ
+ * (docs/workflow-parser.md, "Known differences"), the difference is taken out here.
+ *
+ * Only a file with no diagnostic of its own is given to the library: one that has some already fails, and the
+ * library reports the same node again, elsewhere and in other words (row 5 of that table: the job's mapping, not
+ * its id; a merge key as a value at its anchor; the YAML errors once more), so a called file's "N more problems"
+ * would count one problem twice. Checking only such files also keeps hostile input away from the library, whose
+ * reader expands every alias without a bound.
+ */
+export function githubSchemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
+  const parsed = parseWorkflow({ name: workflow.path, content: text }, new NoOperationTraceWriter());
+  if (parsed.value !== undefined) {
+    withoutEnvExpressions(parsed.value);
+    // Without a file provider the conversion never awaits: its errors are all in the context when the call
+    // returns, and the promise settles with nothing more to say.
+    void convertWorkflowTemplate(parsed.context, parsed.value).catch(() => undefined);
+  }
+  const contract = reportedByContract(workflow);
+  const diagnostics = new Map<string, Diagnostic>();
+  for (const error of parsed.context.errors.getErrors()) {
+    // An error with no position is the library's reader failing (for instance on a key YAML reads as a number,
+    // row 12), not a rule of GitHub's: what it found before that still counts.
+    if (error.range === undefined) continue;
+    const at = positionText(error.range);
+    if (contract.uses.has(at) || (contract.callingJobKeys.has(at) && error.rawMessage.startsWith("Unexpected value '"))) continue;
+    const message = shown(error.rawMessage);
+    // Once per place: the library reads an anchored node again at each of its aliases.
+    diagnostics.set(`${at}\n${message}`, { code: 'github-schema', message, range: { start: { ...error.range.start }, end: { ...error.range.end } } });
+    if (diagnostics.size === MAX_DIAGNOSTICS) break;
+  }
+  return [...diagnostics.values()];
+}
+
+/**
+ * Where the `contract` rule reports the library's error itself, with what to write instead. The keys of a job that
+ * calls a workflow: the rule reports each one GitHub does not allow beside `uses:`, with a fix (row 6), where the
+ * library reports the same keys, or those of the calling kind. A `uses:` value that is no valid reference (an
+ * expression, an empty string): the rule says what a reference looks like.
+ */
+function reportedByContract(workflow: Workflow): { callingJobKeys: Set<string>; uses: Set<string> } {
+  const callingJobKeys = new Set<string>();
+  const uses = new Set<string>();
+  for (const job of workflow.jobs) {
+    if (job.uses !== undefined) {
+      for (const key of job.keys) callingJobKeys.add(positionText(key.range));
+      if (parseUses(job.uses.value, 'job').reference.kind === 'invalid') uses.add(positionText(job.uses.range));
+    }
+    for (const step of job.steps) {
+      if (step.uses !== undefined && parseUses(step.uses.value, 'step').reference.kind === 'invalid') uses.add(positionText(step.uses.range));
+    }
+  }
+  return { callingJobKeys, uses };
+}
+
+/**
+ * Row 1: GitHub runs a step or a job whose whole `env:` is one expression (its schema lets `step-env` and `job-env`
+ * be one), and evaluates it when the job runs; the library's conversion asserts a mapping there and stops reading
+ * the step. The expression is taken out of the tree before conversion, so the rest of that step is still checked.
+ */
+function withoutEnvExpressions(root: TemplateToken): void {
+  const jobs = isMapping(root) ? root.find('jobs') : undefined;
+  if (jobs === undefined || !isMapping(jobs)) return;
+  for (const { value: job } of jobs) {
+    if (!isMapping(job)) continue;
+    removeEnvExpression(job);
+    const steps = job.find('steps');
+    if (steps === undefined || !isSequence(steps)) continue;
+    for (const step of steps) if (isMapping(step)) removeEnvExpression(step);
+  }
+}
+
+function removeEnvExpression(mapping: MappingToken): void {
+  for (let index = mapping.count - 1; index >= 0; index--) {
+    const { key, value } = mapping.get(index);
+    if (isString(key) && key.value === 'env' && isBasicExpression(value)) mapping.remove(index);
+  }
+}
+
+function positionText(range: SourceRange): string {
+  return `${range.start.line}:${range.start.column}`;
+}
+
+/** GitHub's message, with invisible and control characters written out (a right-to-left override in a key) and a length bound. */
+function shown(message: string): string {
+  const visible = message.replace(/[\p{Cc}\p{Cf}]/gu, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+  return visible.length > MAX_MESSAGE ? `${Array.from(visible).slice(0, MAX_MESSAGE).join('')}…` : visible;
+}
