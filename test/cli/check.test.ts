@@ -47,6 +47,61 @@ describe('workflow-warden check, local calls only', () => {
     });
   });
 
+  it("reports what GitHub's own schema rejects at its line in a top-level file, and at the calling uses: line for a called file", async () => {
+    // Rows 9, 10, 11 and 1 of docs/workflow-parser.md. Every file of .github/workflows is also a top-level file here.
+    const longId = 'j'.repeat(100);
+    const root = await checkout(undefined, { head: HEAD, origin: ORIGIN }, {
+      '.github/workflows/ci.yml': [
+        'name: CI',
+        'on: push',
+        'env:',
+        '  TOKEN: a',
+        '  token: b',
+        'jobs:',
+        '  ids:',
+        '    uses: ./.github/workflows/ids.yml',
+        '  keys:',
+        '    uses: ./.github/workflows/keys.yml',
+        '  env:',
+        '    uses: ./.github/workflows/env.yml',
+        '',
+      ].join('\n'),
+      '.github/workflows/ids.yml': `on: workflow_call\njobs:\n  ${longId}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n`,
+      '.github/workflows/keys.yml': 'on: workflow_call\njobs:\n  build:\n    runs-on: ubuntu-latest\n    timeout-minutes: soon\n    steps:\n      - run: make\n        bogus: 1\n',
+      '.github/workflows/env.yml': 'on: workflow_call\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n        env: ${{ fromJSON(vars.BUILD_ENV) }}\n',
+    });
+
+    const result = await run(['check', root]);
+
+    const invalidId = `The identifier '${longId}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters`;
+    const asWritten = 'error  contract  GitHub cannot run this workflow as written:';
+    expect(result).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        'Workflow Warden 0.1.0: my-org/app at 0123456',
+        PRESET,
+        OFFLINE_NOTE,
+        PRIVATE_NOTE,
+        '',
+        '.github/workflows/ci.yml',
+        `.github/workflows/ci.yml:5:3  ${asWritten} 'token' is already defined`,
+        `.github/workflows/ci.yml:8:11  error  contract  ./.github/workflows/ids.yml cannot be called: GitHub rejects the file it names (line 3: ${invalidId}).`,
+        ".github/workflows/ci.yml:10:11  error  contract  ./.github/workflows/keys.yml cannot be called: GitHub rejects the file it names (line 5: Unexpected value 'soon'; 1 more problem).",
+        '',
+        '.github/workflows/ids.yml',
+        `.github/workflows/ids.yml:3:3  ${asWritten} ${invalidId}.`,
+        '',
+        '.github/workflows/keys.yml',
+        `.github/workflows/keys.yml:5:22  ${asWritten} Unexpected value 'soon'`,
+        `.github/workflows/keys.yml:8:9  ${asWritten} Unexpected value 'bogus'`,
+        '',
+        '6 errors and 0 warnings in 4 workflow files: failure',
+        '',
+      ].join('\n'),
+    });
+  });
+
   it('reports a loop of ./ calls from every workflow in it, each with its chain', async () => {
     const root = await checkout('loop', { head: HEAD, origin: ORIGIN });
 

@@ -224,6 +224,23 @@ const invalid: Case[] = [
     ],
   },
   {
+    name: "a callee GitHub's own schema rejects (a key equal but for case, an unknown step key): at the calling uses:",
+    repos: world(
+      { call: `uses: ${BUILD}\n` },
+      { [wf('build')]: 'on: workflow_call\nenv:\n  TOKEN: a\n  token: b\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n        colour: blue\n' },
+    ),
+    findings: [
+      {
+        ruleId: 'contract',
+        severity: 'error',
+        message: `${BUILD} cannot be called: GitHub rejects the file it names (line 4: 'token' is already defined; 1 more problem).`,
+        location: { ...AT_CALL, key: 'uses' },
+        chain: [BUILD],
+        mentions: MENTIONS,
+      },
+    ],
+  },
+  {
     name: 'required inputs not passed: the fix lists them with types and descriptions',
     repos: world({ call: `uses: ${DEPLOY}\nwith:\n  dry-run: false\nsecrets: inherit\n` }),
     findings: [
