@@ -19,6 +19,8 @@ export const ACTION_BUILD_OPTIONS: BuildOptions = {
   // Bundled CommonJS modules call require() for Node's built-ins, which an ES module does not have.
   banner: { js: "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);" },
   legalComments: 'eof',
+  // src/workflow/github-schema.ts: the bundle inlines @actions/workflow-parser and its JSON, so no load hook.
+  define: { WARDEN_BUNDLE: 'true' },
   logLevel: 'warning',
 };
 

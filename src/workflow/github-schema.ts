@@ -24,19 +24,13 @@ export async function load(url, context, nextLoad) {
 }`;
 
 /**
- * Whether Node's loader will read the package from disk. In a bundle the package is inlined and usually absent
- * from disk (the hook would only cost a loader thread at every cold start); Jest has no `import.meta.resolve`.
- * Registering it where it is not needed (a bundle run inside this repository) changes nothing.
+ * Defined (true) by the esbuild settings of the bundles (scripts/action-bundle.ts, serverless.yml), which inline the
+ * package: there is nothing to hook there, and registering would start a loader thread at every cold start. Left
+ * undefined anywhere else, where the hook is registered; a bundle that forgot it would only pay that thread.
  */
-function loadsFromDisk(): boolean {
-  try {
-    return import.meta.resolve('@actions/workflow-parser').startsWith('file:');
-  } catch {
-    return false;
-  }
-}
+declare const WARDEN_BUNDLE: boolean | undefined;
 
-if (loadsFromDisk()) {
+if (typeof WARDEN_BUNDLE === 'undefined') {
   register(`data:text/javascript,${encodeURIComponent(JSON_ATTRIBUTE_HOOK)}`);
 }
 
