@@ -12,7 +12,7 @@ import { GITHUB_COM_LIMITS } from '../src/graph/limits.js';
 import { resolveCallGraph } from '../src/graph/resolve.js';
 import type { RepoId } from '../src/graph/types.js';
 import { GitHubSource } from '../src/source/github.js';
-import { githubSchemaDiagnostics } from '../src/workflow/github-schema.js';
+import { forgetGithubSchemaResults, githubSchemaDiagnostics } from '../src/workflow/github-schema.js';
 import { parseWorkflow } from '../src/workflow/parse.js';
 import type { LevelRequest, LevelResult, WorkflowSource } from '../src/source/port.js';
 import { CASES, InstantSource, synthesize, type Case } from './synthetic.js';
@@ -70,16 +70,33 @@ async function runCase(spec: Case, durable: DynamoCacheStore): Promise<string[]>
 async function cpuCase(spec: Case): Promise<string> {
   const { gh, root } = synthesize(spec);
   const source = new InstantSource(gh);
-  const samples: number[] = [];
-  for (let run = 0; run < 25; run++) {
-    const before = process.cpuUsage();
+  const resolve = async (): Promise<void> => {
     await resolveCallGraph([root], { source, cache: new MemoryCacheStore(), limits: GITHUB_COM_LIMITS });
+  };
+  // Files read for the first time (GitHub's schema pass forgotten before each run), then files the process has
+  // checked before (a shared workflow every caller of a burst reads, a head evaluated again).
+  const first = await medianCpuAsync(async () => {
+    forgetGithubSchemaResults();
+    await resolve();
+  }, 25);
+  const again = await medianCpuAsync(resolve, 25);
+  return (
+    `${spec.name.padEnd(36)}  parse + resolve CPU, median of 25 after warm-up: ${first.toFixed(2)} ms, files checked before ${again.toFixed(2)} ms ` +
+    `(target < 20 ms for 50 workflows; ${spec.steps ?? 2} actions per workflow)`
+  );
+}
+
+/** `medianCpu` for work that awaits (synchronous here: the source answers at once). */
+async function medianCpuAsync(run: () => Promise<void>, runs: number): Promise<number> {
+  const samples: number[] = [];
+  for (let index = 0; index < runs * 2; index++) {
+    const before = process.cpuUsage();
+    await run();
     const used = process.cpuUsage(before);
-    samples.push((used.user + used.system) / 1000);
+    if (index >= runs) samples.push((used.user + used.system) / 1000);
   }
   samples.sort((a, b) => a - b);
-  const median = samples[Math.floor(samples.length / 2)]!;
-  return `${spec.name.padEnd(36)}  parse + resolve CPU, median of 25 after warm-up: ${median.toFixed(2)} ms (target < 20 ms for 50 workflows; ${spec.steps ?? 2} actions per workflow)`;
+  return samples[Math.floor(samples.length / 2)]!;
 }
 
 /** The median CPU milliseconds of `run`, after as many runs to warm up the JIT. */
@@ -109,11 +126,19 @@ async function parseCase(spec: Case): Promise<string> {
   // The synthetic files are valid workflows: a diagnostic here is a parser defect, not a figure.
   if (models.some((model) => model.diagnostics.length > 0)) throw new Error(`${spec.name}: the synthetic workflows have diagnostics`);
   const runs = 25;
-  const total = medianCpu(() => files.forEach((file) => parseWorkflow(file.text, file.path)), runs);
-  const schema = medianCpu(() => files.forEach((file, index) => githubSchemaDiagnostics(file.text, models[index]!)), runs);
+  const total = medianCpu(() => {
+    forgetGithubSchemaResults();
+    files.forEach((file) => parseWorkflow(file.text, file.path));
+  }, runs);
+  const schema = medianCpu(() => {
+    forgetGithubSchemaResults();
+    files.forEach((file, index) => githubSchemaDiagnostics(file.text, models[index]!));
+  }, runs);
+  const again = medianCpu(() => files.forEach((file) => parseWorkflow(file.text, file.path)), runs);
   const reusable = files.length - 1;
   return (
-    `parse+validate ${reusable} workflows: ${total.toFixed(2)} ms CPU, of it GitHub's schema pass ${schema.toFixed(2)} ms timed alone over the same files ` +
+    `parse+validate ${reusable} workflows: ${total.toFixed(2)} ms CPU, of it GitHub's schema pass ${schema.toFixed(2)} ms timed alone over the same files; ` +
+    `${again.toFixed(2)} ms for files the process has checked before ` +
     `(medians of ${runs}; ${spec.name}, with its caller: ${files.length} files, ${spec.steps ?? 2} steps with actions each)`
   );
 }

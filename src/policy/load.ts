@@ -17,6 +17,7 @@ import { compilePatterns } from './patterns.js';
 import { compileShippedPreset, DEFAULT_PRESET, shippedPresets } from './presets.js';
 import { tightenPolicy } from './tighten.js';
 import type { Policy, PolicyDiagnostic } from './types.js';
+import { Lru } from '../lru.js';
 
 // ---- the port ------------------------------------------------------------------------------------
 
@@ -67,34 +68,6 @@ export function policyFileLabel(repo: RepoId, path: string): string {
 }
 
 // ---- the cache -----------------------------------------------------------------------------------
-
-/** A Map in least-recently-used order: reads move an entry to the end, writes past the bound drop the first. */
-class Lru<V> {
-  private readonly entries = new Map<string, V>();
-
-  constructor(private readonly capacity: number) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.capacity) break;
-      this.entries.delete(oldest);
-    }
-  }
-}
 
 /**
  * Compiled policies by file and commit (a file at a commit never changes, so neither does its

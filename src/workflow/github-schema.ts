@@ -8,10 +8,12 @@
 // CLI, run from tsc's output), a load hook adds the attribute to that package's JSON files, and only to them. The
 // hook is registered before the package is imported, and the modules that need the package import this one
 // statically, so ES module evaluation order puts the hook first.
+import { createHash } from 'node:crypto';
 import { register } from 'node:module';
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
 import type { Diagnostic, SourceRange, Workflow } from './model.js';
+import { Lru } from '../lru.js';
 import { parseUses } from './uses.js';
 
 /** Gives the package's own JSON imports the attribute they lack. Source text: a data: URL needs no file beside a bundle. */
@@ -41,6 +43,14 @@ const MAX_DIAGNOSTICS = 100;
 /** GitHub's messages quote the offending value, which a hostile file can make a megabyte long. */
 const MAX_MESSAGE = 300;
 
+/** The answers by path and content, bounded: a diagnostic is a few hundred bytes, most files have none. */
+const remembered = new Lru<Diagnostic[]>(2_000);
+
+/** Forgets every remembered answer, for a benchmark of the pass itself. */
+export function forgetGithubSchemaResults(): void {
+  remembered.clear();
+}
+
 /**
  * What GitHub's own parser rejects in a workflow that ./parse.ts read without a diagnostic: the schema
  * (`parseWorkflow`: every key and value type, the contexts each expression may use, keys equal but for case),
@@ -55,6 +65,18 @@ const MAX_MESSAGE = 300;
  * reader expands every alias without a bound.
  */
 export function githubSchemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
+  // The same file at the same path always gets the same answer: a shared workflow every caller in a burst reads,
+  // a head evaluated again. The library's pass costs about as much as the rest of the parse, the hash a few µs.
+  const key = `${workflow.path}\0${createHash('sha256').update(text).digest('base64')}`;
+  let known = remembered.get(key);
+  if (known === undefined) {
+    known = schemaDiagnostics(text, workflow);
+    remembered.set(key, known);
+  }
+  return known.map((diagnostic) => ({ ...diagnostic, range: { start: { ...diagnostic.range.start }, end: { ...diagnostic.range.end } } }));
+}
+
+function schemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
   const parsed = parseWorkflow({ name: workflow.path, content: text }, new NoOperationTraceWriter());
   if (parsed.value !== undefined) {
     withoutEnvExpressions(parsed.value);

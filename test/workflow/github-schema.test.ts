@@ -1,6 +1,7 @@
 // The second pass of parseWorkflow: GitHub's own parser and schema (@actions/workflow-parser) on a file our parser
 // read without a problem. The places where the two knowingly differ are in differences.test.ts.
 import { readFileSync } from 'node:fs';
+import { forgetGithubSchemaResults } from '../../src/workflow/github-schema.js';
 import { parseWorkflow } from '../../src/workflow/parse.js';
 import type { Diagnostic, SourceRange, Workflow } from '../../src/workflow/model.js';
 
@@ -24,6 +25,18 @@ describe('GitHub\'s schema, after our parser', () => {
       expect(parseWorkflow(text, `.github/workflows/${name}`).diagnostics).toEqual([]);
     },
   );
+
+  it('answers a file it has checked before from memory, with diagnostics of its own to change, and only for that path', () => {
+    const lines = ['on: push', 'jobs:', '  a:', '    runs-on: x', '    colour: blue', '    steps:', '      - run: make'];
+    const first = parse(...lines);
+    expect(first.diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
+    first.diagnostics[0]!.range.start.line = 99;
+    expect(parse(...lines).diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
+    // The same text at another path is checked again (its messages may name it), with the same result.
+    expect(parseWorkflow(lines.join('\n'), '.github/workflows/other.yml').diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
+    forgetGithubSchemaResults();
+    expect(parse(...lines).diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
+  });
 
   it('takes the $/ self-repository syntax (July 2026) in a job and in a step', () => {
     const workflow = parse('on: push', 'jobs:', '  call:', '    uses: $/.github/workflows/build.yml', '  run:', '    runs-on: x', '    steps:', '      - uses: $/.github/actions/setup');
