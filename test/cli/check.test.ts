@@ -9,6 +9,8 @@ const ORIGIN = 'https://github.com/my-org/app.git';
 const OFFLINE_NOTE = 'Note: GITHUB_TOKEN is not set: calls into other repositories are not read, and each is reported as unresolved.';
 const PRIVATE_NOTE = 'Note: my-org/app is taken to be private: pass --visibility, or set GITHUB_TOKEN to read it from GitHub.';
 const PRESET = 'Policy: the shipped "recommended" preset (no policy file given, and none in the checkout)';
+/** What `check` prints first for the checkout of my-org/app at HEAD, with no token and no --visibility. */
+const HEADER = ['Workflow Warden 0.1.0: my-org/app at 0123456', PRESET, OFFLINE_NOTE, PRIVATE_NOTE];
 const HINT = "\nRun 'workflow-warden check --help' for usage.\n";
 /** The `local` fixture's one finding, as the text format ends with it. */
 const CONTRACT_FINDING_LINES = [
@@ -38,10 +40,7 @@ describe('workflow-warden check, local calls only', () => {
       code: 1,
       stderr: '',
       stdout: [
-        'Workflow Warden 0.1.0: my-org/app at 0123456',
-        PRESET,
-        OFFLINE_NOTE,
-        PRIVATE_NOTE,
+        ...HEADER,
         ...CONTRACT_FINDING_LINES,
       ].join('\n'),
     });
@@ -79,10 +78,7 @@ describe('workflow-warden check, local calls only', () => {
       code: 1,
       stderr: '',
       stdout: [
-        'Workflow Warden 0.1.0: my-org/app at 0123456',
-        PRESET,
-        OFFLINE_NOTE,
-        PRIVATE_NOTE,
+        ...HEADER,
         '',
         '.github/workflows/ci.yml',
         `.github/workflows/ci.yml:5:3  ${asWritten} 'token' is already defined`,
@@ -295,10 +291,7 @@ describe('workflow-warden check, remote calls without GITHUB_TOKEN', () => {
       code: 1,
       stderr: '',
       stdout: [
-        'Workflow Warden 0.1.0: my-org/app at 0123456',
-        PRESET,
-        OFFLINE_NOTE,
-        PRIVATE_NOTE,
+        ...HEADER,
         '',
         '.github/workflows/deploy.yml',
         '.github/workflows/deploy.yml:8:11  error  resolution  octo-org/shared/.github/workflows/deploy.yml@v1 was not resolved: GITHUB_TOKEN is not set, ' +

@@ -1,6 +1,7 @@
 // The DynamoDB work queue (src/queue/dynamo.ts) on dynalite, with a clock the test moves.
 import { DynamoWorkQueue } from '../../src/queue/dynamo.js';
 import { encodeDelivery, type QueueMessage } from '../../src/queue/message.js';
+import type { WorkItem } from '../../src/queue/port.js';
 import { startDynalite, type TestDynalite } from '../support/dynalite.js';
 
 let db: TestDynalite;
@@ -26,10 +27,8 @@ it('oldest first, each item to one taker; a redelivered id is queued once', asyn
   expect(await queue.take(5)).toEqual([]);
 });
 
-it('a lease that runs out is taken over; the late holder can no longer complete it', async () => {
-  const queue = queueOf();
-  await queue.enqueue(message('a'));
-  const [held] = await queue.take(1);
+/** Item `a`'s 1 s lease runs out and a second take has it; the first holder can no longer complete it. */
+async function expectTakenOverFrom(queue: DynamoWorkQueue, held: WorkItem | undefined): Promise<void> {
   clock += 999;
   expect(await queue.take(1)).toEqual([]);
   clock += 2;
@@ -38,6 +37,13 @@ it('a lease that runs out is taken over; the late holder can no longer complete 
   await queue.complete(held!);
   clock += 5000;
   expect((await queue.take(1)).map((item) => item.id)).toEqual(['a']);
+}
+
+it('a lease that runs out is taken over; the late holder can no longer complete it', async () => {
+  const queue = queueOf();
+  await queue.enqueue(message('a'));
+  const [held] = await queue.take(1);
+  await expectTakenOverFrom(queue, held);
 });
 
 it('a renewed lease holds; a completed item is gone', async () => {
@@ -76,13 +82,5 @@ it('queued already held: no other taker gets it until its lease runs out; a rede
   expect(held).toMatchObject({ id: 'a', attempts: 1, takenOver: false, message: message('a') });
   expect(await queue.enqueueHeld(message('a'))).toBeUndefined();
   await queue.enqueue(message('a'));
-  clock += 999;
-  expect(await queue.take(1)).toEqual([]);
-  clock += 2;
-  const [taken] = await queue.take(1);
-  expect(taken).toMatchObject({ id: 'a', attempts: 2, takenOver: true });
-  // The first holder's lease is gone with the take-over: it can no longer complete the item.
-  await queue.complete(held!);
-  clock += 5000;
-  expect((await queue.take(1)).map((item) => item.id)).toEqual(['a']);
+  await expectTakenOverFrom(queue, held);
 });
