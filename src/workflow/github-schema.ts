@@ -13,6 +13,7 @@ import { register } from 'node:module';
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
 import type { Diagnostic, SourceRange, Workflow } from './model.js';
+import { isScalar, parseDocument, visit } from 'yaml';
 import { Lru } from '../lru.js';
 import { parseUses } from './uses.js';
 
@@ -77,18 +78,17 @@ export function githubSchemaDiagnostics(text: string, workflow: Workflow): Diagn
 }
 
 function schemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
-  const parsed = parseWorkflow({ name: workflow.path, content: text }, new NoOperationTraceWriter());
-  if (parsed.value !== undefined) {
-    withoutEnvExpressions(parsed.value);
-    // Without a file provider the conversion never awaits: its errors are all in the context when the call
-    // returns, and the promise settles with nothing more to say.
-    void convertWorkflowTemplate(parsed.context, parsed.value).catch(() => undefined);
+  let errors = libraryErrors(text, workflow);
+  // An error with no position is the library's reader failing, not a rule of GitHub's: on a key YAML reads as a
+  // number, a boolean or null (row 12), which GitHub reads as a string. Such keys are quoted, and the text read again.
+  if (errors.some((error) => error.range === undefined)) {
+    const quoted = withScalarKeysQuoted(text);
+    if (quoted !== undefined) errors = libraryErrors(quoted.text, workflow).map((error) => (error.range === undefined ? error : { ...error, range: quoted.back(error.range) }));
   }
   const contract = reportedByContract(workflow);
   const diagnostics = new Map<string, Diagnostic>();
-  for (const error of parsed.context.errors.getErrors()) {
-    // An error with no position is the library's reader failing (for instance on a key YAML reads as a number,
-    // row 12), not a rule of GitHub's: what it found before that still counts.
+  for (const error of errors) {
+    // Still a reader failure: what it found before it counts.
     if (error.range === undefined) continue;
     const at = positionText(error.range);
     if (contract.uses.has(at) || (contract.callingJobKeys.has(at) && error.rawMessage.startsWith("Unexpected value '"))) continue;
@@ -98,6 +98,70 @@ function schemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
     if (diagnostics.size === MAX_DIAGNOSTICS) break;
   }
   return [...diagnostics.values()];
+}
+
+interface LibraryError {
+  rawMessage: string;
+  range?: SourceRange;
+}
+
+function libraryErrors(text: string, workflow: Workflow): LibraryError[] {
+  const parsed = parseWorkflow({ name: workflow.path, content: text }, new NoOperationTraceWriter());
+  if (parsed.value !== undefined) {
+    withoutEnvExpressions(parsed.value);
+    // Without a file provider the conversion never awaits: its errors are all in the context when the call
+    // returns, and the promise settles with nothing more to say.
+    void convertWorkflowTemplate(parsed.context, parsed.value).catch(() => undefined);
+  }
+  return parsed.context.errors.getErrors().map((error) => ({ rawMessage: error.rawMessage, ...(error.range !== undefined && { range: error.range }) }));
+}
+
+/**
+ * The text with every plain mapping key that YAML reads as something other than a string (`1`, `true`, `~`) in
+ * single quotes, as GitHub reads it, and the way back from a position in it to one in the text. Undefined when
+ * there is no such key, or one spans lines (left to the library as it is).
+ */
+function withScalarKeysQuoted(text: string): { text: string; back: (range: SourceRange) => SourceRange } | undefined {
+  const document = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
+  const keys: Array<[number, number]> = [];
+  visit(document, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && key.type === 'PLAIN' && typeof key.value !== 'string' && key.range && key.range[1] > key.range[0]) keys.push([key.range[0], key.range[1]]);
+    },
+  });
+  if (keys.length === 0 || keys.some(([start, end]) => text.slice(start, end).includes('\n'))) return undefined;
+  keys.sort((a, b) => a[0] - b[0]);
+  let quoted = '';
+  let at = 0;
+  // By line: the columns (in the quoted text) where each quoted key starts, and its length with the quotes.
+  const byLine = new Map<number, Array<{ column: number; length: number }>>();
+  let line = 1;
+  let lineStart = 0;
+  for (const [start, end] of keys) {
+    for (let index = at; index < start; index++) {
+      if (text.charCodeAt(index) === 10) {
+        line++;
+        lineStart = index + 1;
+      }
+    }
+    quoted += `${text.slice(at, start)}'${text.slice(start, end)}'`;
+    const before = byLine.get(line) ?? [];
+    const shift = before.length * 2;
+    before.push({ column: start - lineStart + 1 + shift, length: end - start + 2 });
+    byLine.set(line, before);
+    at = end;
+  }
+  quoted += text.slice(at);
+  const position = ({ line: row, column }: SourceRange['start']): SourceRange['start'] => {
+    let shift = 0;
+    for (const key of byLine.get(row) ?? []) {
+      if (column >= key.column + key.length) shift += 2;
+      else if (column > key.column) shift += 1;
+    }
+    return { line: row, column: column - shift };
+  };
+  return { text: quoted, back: (range) => ({ start: position(range.start), end: position(range.end) }) };
 }
 
 /**

@@ -139,10 +139,16 @@ describe('rejected by both, in GitHub\'s words: the library\'s own check, on a f
 });
 
 describe('accepted here, rejected by @actions/workflow-parser (its reader fails)', () => {
-  it('12. a key YAML reads as a number or a boolean: what the library found before it still counts, nothing after it', () => {
-    expect(parse('on: push', 'env:', '  1: a', '  true: b', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual([]);
+  it('12. a key YAML reads as a number, a boolean or null: read as the string GitHub reads, so what follows it is still checked, at its own column', () => {
+    expect(parse('on: push', 'env:', '  1: a', '  true: b', '  ~: c', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual([]);
     expect(parse('on: push', 'env:', '  B: [1]', '  1: a', '  C: [1]', 'jobs:', '  a:', '    runs-on: x').diagnostics).toEqual<Diagnostic[]>([
       { code: 'github-schema', message: 'A sequence was not expected', range: r(3, 6, 3, 9) },
+      { code: 'github-schema', message: 'A sequence was not expected', range: r(5, 6, 5, 9) },
+    ]);
+    // On the key's own line, after it: a flow mapping with a number key, then an unknown key of the job.
+    expect(parse('on: push', 'jobs:', '  a:', '    runs-on: x', '    env: { 1: a, D: [1] }', '    colour: blue').diagnostics).toEqual<Diagnostic[]>([
+      { code: 'github-schema', message: 'A sequence was not expected', range: r(5, 21, 5, 24) },
+      { code: 'github-schema', message: "Unexpected value 'colour'", range: r(6, 5, 6, 11) },
     ]);
   });
 });
