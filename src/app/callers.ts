@@ -62,6 +62,28 @@ export function callersPort(environment: EvaluationEnvironment, target: Evaluati
 }
 
 /**
+ * The changed action metadata files that repositories other than this one run, by the index: only those are top-level
+ * files of the evaluation. Any `action.yml` in a repository is a possible action, but most that no one runs are test
+ * fixtures and examples, often broken on purpose: failing a pull request on them would be a false alarm. An index
+ * that cannot be read keeps the file (the check then says the callers could not be read).
+ */
+export async function actionsWithCallers(environment: EvaluationEnvironment, repo: RepoId, paths: readonly string[]): Promise<string[]> {
+  const { services, cacheScope, log } = environment;
+  const called = await Promise.all(
+    paths.map(async (path) => {
+      try {
+        const records = await services.callers.callersOf(cacheScope, { kind: 'action', repo, path: manifestDirectory(path) });
+        return records.some((record) => repoKey(record.caller.repo) !== repoKey(repo));
+      } catch (error) {
+        log.warn({ err: error, path }, 'the callers index could not be read');
+        return true;
+      }
+    }),
+  );
+  return paths.filter((_, index) => called[index]);
+}
+
+/**
  * Each action's metadata file before the change, by its path after it: the one the runner read in its directory then
  * (`action.yml`, else `action.yaml`), which a change may have renamed. One request for them all.
  */

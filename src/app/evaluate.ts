@@ -20,7 +20,7 @@ import { formatUses } from '../workflow/uses.js';
 import type { Policy } from '../policy/types.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WITHDRAW, WriteWithdrawn } from '../octokit.js';
-import { callersPort, recordEvaluation } from './callers.js';
+import { actionsWithCallers, callersPort, recordEvaluation } from './callers.js';
 import { PIN_ALL_ACTION } from './pin-all.js';
 import type { CheckOrigin } from './targets.js';
 import { DEFAULT_REVIEW_BUDGET, renderPolicyReview, reviewProposedPolicy, type PolicyReview } from './policy-review.js';
@@ -241,11 +241,16 @@ export async function analyzeTarget(
   const listed = mergeChanges(workflowChanges(files), ...sameHead);
   if (listComplete && listed.changed.length === 0 && listed.removed.length === 0 && listed.actions.length === 0) return { kind: 'no-workflow-changes', files };
 
-  const [directory, effective] = await Promise.all([readWorkflowDirectory(octokit, repo, target.headSha, reference, cache), policyInForce(environment, target, cache)]);
+  // A changed action that other repositories run is a top-level file of its own: what it runs, and what it does to
+  // the steps that run it. (Only the file list names actions: the directory comparison adds none.)
+  const [directory, effective, called] = await Promise.all([
+    readWorkflowDirectory(octokit, repo, target.headSha, reference, cache),
+    policyInForce(environment, target, cache),
+    listed.actions.length === 0 ? [] : actionsWithCallers(environment, repo, listed.actions),
+  ]);
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
-  // A changed action is a top-level file of its own: what it runs, and what it does to the steps that run it.
-  const actions: RootFile[] = changes.actions.map((path) => ({ kind: 'action', repo, path, commit: target.headSha }));
+  const actions: RootFile[] = called.map((path) => ({ kind: 'action', repo, path, commit: target.headSha }));
   return evaluateRoots(environment, target, [...workflowRoots(target, selectRoots(changes, directory.files)), ...actions], { ...effective, policy: effective.policy }, files, cache);
 }
 

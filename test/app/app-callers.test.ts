@@ -372,6 +372,22 @@ describe('a pull request to an action (its action.yml)', () => {
     expect(JSON.stringify(completed.output)).not.toContain('octo-org/pinned');
   });
 
+  it('an action.yml that no other repository runs (a test fixture, broken on purpose) is not a top-level file; one that is run still is', async () => {
+    await indexedSteps();
+    const FIXTURE = 'test/fixtures/broken/action.yml';
+    const head = BASE_SETUP.replace("  verbose:\n    default: 'false'\n", '  token:\n    required: true\n');
+    const pull = createPull(h.gh, { repo: SHARED, base: { [SETUP]: BASE_SETUP }, head: { [SETUP]: head, [FIXTURE]: 'runs:\n  using: nonsense\n' }, number: 23 });
+    const before = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const writes = h.gh.requests.slice(before).filter((entry) => CHECK_RUN_WRITES.includes(entry.route ?? ''));
+    const completed = writes.at(-1)!.body as { conclusion: string; output: { annotations: { path: string; annotation_level: string }[] } };
+    expect(completed.conclusion).toBe('neutral');
+    expect(completed.output.annotations.map((annotation) => [annotation.path, annotation.annotation_level])).toEqual([
+      [SETUP, 'warning'],
+      [SETUP, 'warning'],
+    ]);
+  });
+
   it('a composite action’s new third-party step that one caller’s own policy forbids is a caller-impact warning naming that caller', async () => {
     h.gh.addRepo(POLICY_REPO);
     h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrepo-policy: tighten-only\nrules:\n  allowed-sources:\n    allow: ["octo-org/*", "stranger/*"]\n' }, { branch: 'main' });
