@@ -69,18 +69,16 @@ export function callersPort(environment: EvaluationEnvironment, target: Evaluati
  */
 export async function actionsWithCallers(environment: EvaluationEnvironment, repo: RepoId, paths: readonly string[]): Promise<string[]> {
   const { services, cacheScope, log } = environment;
-  const called = await Promise.all(
-    paths.map(async (path) => {
-      try {
-        const records = await services.callers.callersOf(cacheScope, { kind: 'action', repo, path: manifestDirectory(path) });
-        return records.some((record) => repoKey(record.caller.repo) !== repoKey(repo));
-      } catch (error) {
-        log.warn({ err: error, path }, 'the callers index could not be read');
-        return true;
-      }
-    }),
-  );
-  return paths.filter((_, index) => called[index]);
+  let called: Set<string>;
+  try {
+    // One query for the repository's callees, however many action files the change lists.
+    const records = await services.callers.callersOfRepository(cacheScope, repo);
+    called = new Set(records.filter((record) => record.callee.kind === 'action' && repoKey(record.caller.repo) !== repoKey(repo)).map((record) => record.callee.path));
+  } catch (error) {
+    log.warn({ err: error }, 'the callers index could not be read');
+    return [...paths];
+  }
+  return paths.filter((path) => called.has(manifestDirectory(path)));
 }
 
 /**
@@ -93,7 +91,9 @@ async function baseManifests(environment: EvaluationEnvironment, repo: RepoId, c
   const names = (path: string) => ['action.yml', 'action.yaml'].map((file) => joinPath(manifestDirectory(path), file));
   const { files } = await source.fetchLevel({ files: paths.flatMap((path) => names(path).map((name) => ({ repo, path: name, ref: { kind: 'commit' as const, sha: commit } }))), repos: [] });
   return paths.flatMap((path, index) => {
-    const found = files.slice(index * 2, index * 2 + 2).find((file) => file.ok);
+    // action.yaml only where action.yml is not there: an action.yml that could not be read leaves the version unknown.
+    const [yml, yaml] = files.slice(index * 2, index * 2 + 2);
+    const found = yml?.ok || yml?.error.kind !== 'file-not-found' ? yml : yaml;
     return found?.ok ? [[path, found.text] as const] : [];
   });
 }

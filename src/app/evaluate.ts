@@ -248,6 +248,8 @@ export async function analyzeTarget(
     policyInForce(environment, target, cache),
     listed.actions.length === 0 ? [] : actionsWithCallers(environment, repo, listed.actions),
   ]);
+  // Only action files that no other repository runs: nothing to check, whatever the policy holds.
+  if (listComplete && listed.changed.length === 0 && listed.removed.length === 0 && called.length === 0) return { kind: 'no-workflow-changes', files };
   if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
   const actions: RootFile[] = called.map((path) => ({ kind: 'action', repo, path, commit: target.headSha }));

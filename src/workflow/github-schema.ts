@@ -46,6 +46,7 @@ const MAX_MESSAGE = 300;
 
 /** The answers by path and content, bounded: a diagnostic is a few hundred bytes, most files have none. */
 const remembered = new Lru<Diagnostic[]>(2_000);
+const MAX_REMEMBERED_DIAGNOSTICS = 5;
 
 /** Forgets every remembered answer, for a benchmark of the pass itself. */
 export function forgetGithubSchemaResults(): void {
@@ -68,11 +69,13 @@ export function forgetGithubSchemaResults(): void {
 export function githubSchemaDiagnostics(text: string, workflow: Workflow): Diagnostic[] {
   // The same file at the same path always gets the same answer: a shared workflow every caller in a burst reads,
   // a head evaluated again. The library's pass costs about as much as the rest of the parse, the hash a few µs.
-  const key = `${workflow.path}\0${createHash('sha256').update(text).digest('base64')}`;
+  // Hashed as UTF-16, as JavaScript holds the text: UTF-8 would make every lone surrogate the same character.
+  const key = `${workflow.path}\0${createHash('sha256').update(Buffer.from(text, 'utf16le')).digest('base64')}`;
   let known = remembered.get(key);
   if (known === undefined) {
     known = schemaDiagnostics(text, workflow);
-    remembered.set(key, known);
+    // A file with many problems fails anyway and is seldom read again unchanged: only small answers are kept.
+    if (known.length <= MAX_REMEMBERED_DIAGNOSTICS) remembered.set(key, known);
   }
   return known.map((diagnostic) => ({ ...diagnostic, range: { start: { ...diagnostic.range.start }, end: { ...diagnostic.range.end } } }));
 }

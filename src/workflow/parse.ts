@@ -44,6 +44,11 @@ export const MAX_WORKFLOW_BYTES = 1_048_576;
 const MAX_NESTING = 100;
 /** Alias dereferences allowed when the document is fully expanded, as yaml's `maxAliasCount`. */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Nodes the aliases may add once expanded: a few aliases of one large anchored mapping pass the count above, but
+ * every reader that expands them (GitHub's parser, in ./github-schema.ts) reads that mapping again at each.
+ */
+const MAX_ALIAS_NODES = 10_000;
 /** Diagnostics kept per file (and syntax errors read): past a few, more only repeat the same breakage. */
 const MAX_DIAGNOSTICS = 100;
 
@@ -931,6 +936,11 @@ class DocumentCheck {
   private readonly expansions = new Map<ParsedNode, number>();
   private total = 0;
   private aliasesFailed = false;
+  /** Nodes walked so far, aliases counted as the nodes they expand to; and of those, the ones aliases added. */
+  private nodes = 0;
+  private aliasNodes = 0;
+  /** The expanded size, in nodes, of each anchored node. */
+  private readonly sizes = new Map<ParsedNode, number>();
 
   constructor(private readonly reader: WorkflowReader) {}
 
@@ -943,6 +953,7 @@ class DocumentCheck {
       this.anchors.set(node.anchor, node);
       this.expansions.set(node, -1);
     }
+    const before = this.nodes++;
     let count = 0;
     if (isSeq(node)) {
       for (const item of node.items as Item[]) {
@@ -958,6 +969,7 @@ class DocumentCheck {
     }
     if (node.anchor) {
       this.expansions.set(node, count);
+      this.sizes.set(node, this.nodes - before);
     }
     return count;
   }
@@ -1011,6 +1023,14 @@ class DocumentCheck {
     this.total += count;
     if (this.total > MAX_ALIAS_COUNT) {
       const message = `The YAML aliases expand to more than ${MAX_ALIAS_COUNT} copies (an alias bomb); they were not expanded.`;
+      this.fail('alias-limit', message, alias);
+      return 0;
+    }
+    const size = this.sizes.get(target) ?? 0;
+    this.nodes += size;
+    this.aliasNodes += size;
+    if (this.aliasNodes > MAX_ALIAS_NODES) {
+      const message = `The YAML aliases expand to more than ${MAX_ALIAS_NODES.toLocaleString('en-US')} nodes (an alias bomb); they were not expanded.`;
       this.fail('alias-limit', message, alias);
       return 0;
     }

@@ -388,6 +388,19 @@ describe('a pull request to an action (its action.yml)', () => {
     ]);
   });
 
+  it('a pull request touching only an action.yml nobody runs has nothing to check, even under a broken policy', async () => {
+    h.gh.addRepo(POLICY_REPO);
+    h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrules: [broken\n' }, { branch: 'main' });
+    await indexedSteps();
+    const pull = createPull(h.gh, { repo: SHARED, base: { [SETUP]: BASE_SETUP }, head: { [SETUP]: BASE_SETUP, 'examples/demo/action.yml': 'runs:\n  using: nonsense\n' }, number: 24 });
+    const before = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const writes = h.gh.requests.slice(before).filter((entry) => CHECK_RUN_WRITES.includes(entry.route ?? ''));
+    const completed = writes.at(-1)!.body as { status: string; conclusion: string; output: { title: string; annotations?: unknown[] } };
+    expect([completed.status, completed.conclusion, completed.output.annotations ?? []]).toEqual(['completed', 'success', []]);
+    expect(completed.output.title).toBe('No workflow changes');
+  });
+
   it('a composite action’s new third-party step that one caller’s own policy forbids is a caller-impact warning naming that caller', async () => {
     h.gh.addRepo(POLICY_REPO);
     h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrepo-policy: tighten-only\nrules:\n  allowed-sources:\n    allow: ["octo-org/*", "stranger/*"]\n' }, { branch: 'main' });

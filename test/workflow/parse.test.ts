@@ -697,6 +697,19 @@ describe('parseWorkflow: diagnostics', () => {
     expect(job(workflow, 'x').uses?.value).toBe('./.github/workflows/a.yml');
   });
 
+  it('stops a few aliases of one large anchored mapping once they would add more than 10,000 nodes', () => {
+    // 300 keys (601 nodes with the mapping) under one anchor: 16 aliases add 9,616 nodes, the 17th crosses the bound.
+    const keys = Array.from({ length: 300 }, (_, index) => `      K${index}: v`);
+    const jobs = Array.from({ length: 20 }, (_, index) => [`  j${index}:`, '    runs-on: x', '    env: *e', '    steps:', '      - run: make']).flat();
+    const workflow = parse('on: push', 'jobs:', '  base:', '    runs-on: x', '    env: &e', ...keys, '    steps:', '      - run: make', ...jobs);
+    const aliasLine = 5 + 300 + 2 + 16 * 5 + 3;
+    expect(workflow.diagnostics).toEqual([
+      { code: 'alias-limit', message: 'The YAML aliases expand to more than 10,000 nodes (an alias bomb); they were not expanded.', range: r(aliasLine, 10, aliasLine, 12) },
+    ]);
+    // Below the bound, the same shape is a file GitHub runs.
+    expect(parse('on: push', 'jobs:', '  base:', '    runs-on: x', '    env: &e', ...keys, '    steps:', '      - run: make', ...jobs.slice(0, 16 * 5)).diagnostics).toEqual([]);
+  });
+
   it('refuses an alias inside the node it names, and an alias without an anchor', () => {
     expect(parse('on: push', 'env:', '  a: &a [*a]', 'jobs: {}').diagnostics).toEqual([
       { code: 'alias-limit', message: 'Alias *a sits inside the node it names; it would expand forever.', range: r(3, 10, 3, 12) },
