@@ -248,12 +248,13 @@ export async function analyzeTarget(
     policyInForce(environment, target, cache),
     listed.actions.length === 0 ? [] : actionsWithCallers(environment, repo, listed.actions),
   ]);
-  // Only action files that no other repository runs: nothing to check, whatever the policy holds.
-  if (listComplete && listed.changed.length === 0 && listed.removed.length === 0 && called.length === 0) return { kind: 'no-workflow-changes', files };
-  if (!effective.policy) return { kind: 'invalid-policy', effective, files };
   const changes = reference === undefined ? listed : mergeChanges(listed, directoryChanges(directory));
   const actions: RootFile[] = called.map((path) => ({ kind: 'action', repo, path, commit: target.headSha }));
-  return evaluateRoots(environment, target, [...workflowRoots(target, selectRoots(changes, directory.files)), ...actions], { ...effective, policy: effective.policy }, files, cache);
+  const roots = [...workflowRoots(target, selectRoots(changes, directory.files)), ...actions];
+  // Only action files that neither another repository nor a workflow here runs: nothing to check, whatever the policy.
+  if (roots.length === 0) return { kind: 'no-workflow-changes', files };
+  if (!effective.policy) return { kind: 'invalid-policy', effective, files };
+  return evaluateRoots(environment, target, roots, { ...effective, policy: effective.policy }, files, cache);
 }
 
 function workflowRoots(target: EvaluationTarget, files: WorkflowFile[]): RootFile[] {

@@ -5,6 +5,7 @@ import type { ProbotOctokit } from 'probot';
 import { atCommitKey, encodeCacheKey, type CacheKey, type CachedWorkflowFile, type ScopedCache } from '../cache/port.js';
 import type { RepoId } from '../graph/types.js';
 import { parseWorkflow } from '../workflow/parse.js';
+import { actionDirectory, manifestDirectory } from '../graph/workspace.js';
 import { parseUses } from '../workflow/uses.js';
 import { FILE_FRAGMENT, readBlob } from '../source/github.js';
 
@@ -197,22 +198,29 @@ export function mergeChanges(...all: WorkflowChanges[]): WorkflowChanges {
 }
 
 /**
- * The workflows to evaluate: the changed ones, and the ones whose local calls reach a changed or
- * removed file (directly or through other local workflows), in the directory's order.
+ * The workflows to evaluate: the changed ones, the ones with a step running a changed action of this repository
+ * (`./dir`, `$/dir`), and the ones whose local calls reach any of those or a removed file (directly or through other
+ * local workflows), in the directory's order.
  */
 export function selectRoots(changes: WorkflowChanges, directory: readonly WorkflowFile[]): WorkflowFile[] {
+  const changedActions = new Set(changes.actions.map(manifestDirectory));
   const localCalls = new Map<string, string[]>();
+  const affected = new Set([...changes.changed, ...changes.removed]);
   for (const file of directory) {
     if (file.text === undefined) continue;
     const calls: string[] = [];
     for (const job of parseWorkflow(file.text, file.path).jobs) {
-      if (!job.uses) continue;
-      const reference = parseUses(job.uses.value, 'job').reference;
-      if (reference.kind === 'local-workflow') calls.push(reference.path);
+      if (job.uses) {
+        const reference = parseUses(job.uses.value, 'job').reference;
+        if (reference.kind === 'local-workflow') calls.push(reference.path);
+      }
+      for (const step of job.steps) {
+        const reference = step.uses === undefined ? undefined : parseUses(step.uses.value, 'step').reference;
+        if (reference?.kind === 'local-action' && changedActions.has(actionDirectory(reference.path))) affected.add(file.path);
+      }
     }
     localCalls.set(file.path, calls);
   }
-  const affected = new Set([...changes.changed, ...changes.removed]);
   // Grow the affected set until no workflow newly reaches it: at most one pass per file.
   for (let grew = true; grew; ) {
     grew = false;

@@ -273,7 +273,7 @@ function annotationOf(rendered: RenderedFinding): CheckAnnotation {
 
 /** The rule id first, then what kind of problem it is: check run annotations and the CLI's CI annotations alike. */
 export function annotationTitle(finding: Finding): string {
-  const below = finding.location.node === finding.root ? '' : ' (in a called workflow)';
+  const below = finding.location.node === finding.root ? '' : pathOfNodeKey(finding.location.node).startsWith('.github/workflows/') ? ' (in a called workflow)' : ' (in an action it runs)';
   return clampText(`${finding.ruleId}: ${ruleTitle(finding)}${below}`, CHECK_RUN_LIMITS.title, titleNote);
 }
 

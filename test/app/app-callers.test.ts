@@ -401,6 +401,28 @@ describe('a pull request to an action (its action.yml)', () => {
     expect(completed.output.title).toBe('No workflow changes');
   });
 
+  it('an action only its own repository runs is checked through the workflows running it by ./ when it changes', async () => {
+    h.gh.addRepo(SHARED);
+    h.gh.addRepo('stranger/tool');
+    const tool = h.gh.commit('stranger/tool', { 'action.yml': 'name: tool\nruns:\n  using: node24\n  main: index.js\n' }, { branch: 'main' });
+    h.gh.tag('stranger/tool', 'v1', tool);
+    h.gh.addRepo('actions/checkout');
+    const checkout = h.gh.commit('actions/checkout', { 'action.yml': 'name: checkout\nruns:\n  using: node24\n  main: index.js\n' }, { branch: 'main' });
+    h.gh.tag('actions/checkout', 'v4', checkout);
+    const ci = `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@${checkout} # v4\n      - uses: ./setup\n`;
+    const head = BASE_SETUP.replace('      shell: bash\n', '      shell: bash\n    - uses: stranger/tool@v1\n');
+    const pull = createPull(h.gh, { repo: SHARED, base: { [SETUP]: BASE_SETUP, [CI]: ci }, head: { [SETUP]: head, [CI]: ci }, number: 25 });
+    const before = h.gh.requests.length;
+    await h.receive('pull_request', pullRequestPayload(h.gh, 'opened', pull));
+    const writes = h.gh.requests.slice(before).filter((entry) => CHECK_RUN_WRITES.includes(entry.route ?? ''));
+    const completed = writes.at(-1)!.body as { conclusion: string; output: { annotations: { path: string; start_line: number; title: string }[] } };
+    // The unpinned action the change adds to ./setup, at the step of ci.yml that runs it.
+    expect(completed.conclusion).toBe('failure');
+    expect(completed.output.annotations.map((annotation) => [annotation.path, annotation.start_line, annotation.title])).toEqual([
+      [CI, 7, 'pinning: action not pinned to a verified commit (in an action it runs)'],
+    ]);
+  });
+
   it('a composite action’s new third-party step that one caller’s own policy forbids is a caller-impact warning naming that caller', async () => {
     h.gh.addRepo(POLICY_REPO);
     h.gh.commit(POLICY_REPO, { [POLICY_PATH]: 'version: 1\nrepo-policy: tighten-only\nrules:\n  allowed-sources:\n    allow: ["octo-org/*", "stranger/*"]\n' }, { branch: 'main' });
