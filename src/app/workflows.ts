@@ -209,7 +209,8 @@ export function selectRoots(changes: WorkflowChanges, directory: readonly Workfl
   for (const file of directory) {
     if (file.text === undefined) continue;
     const calls: string[] = [];
-    for (const job of parseWorkflow(file.text, file.path).jobs) {
+    // Only its local calls and steps are read here: GitHub's schema pass waits for the files evaluated.
+    for (const job of parseWorkflow(file.text, file.path, { githubSchema: false }).jobs) {
       if (job.uses) {
         const reference = parseUses(job.uses.value, 'job').reference;
         if (reference.kind === 'local-workflow') calls.push(reference.path);

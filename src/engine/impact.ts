@@ -77,7 +77,7 @@ async function readBase(graph: CallGraph, port: CallersPort, keys: NodeKey[], no
     for (const node of nodes) {
       const { path } = node.address;
       const text = texts.get(path);
-      if (text !== undefined) base.set(node.key, node.kind === 'action' ? { action: parseActionManifest(text, path) } : { workflow: parseWorkflow(text, path) });
+      if (text !== undefined) base.set(node.key, node.kind === 'action' ? { action: parseActionManifest(text, path) } : { workflow: parseWorkflow(text, path, { githubSchema: false }) });
     }
   } catch {
     notes.push('The files before this change could not be read, so every call they make counts as new for their callers.');

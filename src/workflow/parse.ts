@@ -74,12 +74,20 @@ interface Entry {
   value: Value;
 }
 
-export function parseWorkflow(content: string | Uint8Array, path: string): Workflow {
+export interface ParseOptions {
+  /**
+   * Whether to run GitHub's own schema over a clean file (the default). Off where only the model is read and no
+   * verdict depends on the diagnostics: which local calls a file makes, a file's version before a change.
+   */
+  githubSchema?: boolean;
+}
+
+export function parseWorkflow(content: string | Uint8Array, path: string, options: ParseOptions = {}): Workflow {
   const workflow: Workflow = { path, jobs: [], diagnostics: [] };
   readFile(content, workflow.diagnostics, (reader, text) => {
     reader.readWorkflow(workflow);
     // GitHub's own rules, for what this parser does not model; ./github-schema.ts says why only on a clean file.
-    if (workflow.diagnostics.length === 0) workflow.diagnostics.push(...githubSchemaDiagnostics(text, workflow));
+    if (options.githubSchema !== false && workflow.diagnostics.length === 0) workflow.diagnostics.push(...githubSchemaDiagnostics(text, workflow));
   });
   return workflow;
 }

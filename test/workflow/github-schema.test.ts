@@ -38,6 +38,12 @@ describe('GitHub\'s schema, after our parser', () => {
     expect(parse(...lines).diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
   });
 
+  it('is left out when asked (a file read only for its calls, or its version before a change)', () => {
+    const text = ['on: push', 'jobs:', '  a:', '    runs-on: x', '    colour: blue', '    steps:', '      - run: make'].join('\n');
+    expect(parseWorkflow(text, '.github/workflows/ci.yml', { githubSchema: false }).diagnostics).toEqual([]);
+    expect(parseWorkflow(text, '.github/workflows/ci.yml').diagnostics).toEqual([schema(r(5, 5, 5, 11), "Unexpected value 'colour'")]);
+  });
+
   it('takes the $/ self-repository syntax (July 2026) in a job and in a step', () => {
     const workflow = parse('on: push', 'jobs:', '  call:', '    uses: $/.github/workflows/build.yml', '  run:', '    runs-on: x', '    steps:', '      - uses: $/.github/actions/setup');
     expect(workflow.diagnostics).toEqual([]);
